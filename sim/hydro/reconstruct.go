@@ -1,0 +1,27 @@
+package hydro
+
+// mc is the monotonised-central slope limiter of van Leer (1977): the
+// smallest in magnitude of 2Δ−, 2Δ+ and the central difference ½(Δ− + Δ+),
+// zero at extrema. It is odd under mirroring: mc(−b, −a) = −mc(a, b), which
+// keeps mirrored problems exactly mirrored.
+func mc(dm, dp float64) float64 {
+	if dm*dp <= 0 {
+		return 0
+	}
+	c := 0.5 * (dm + dp)
+	if dm > 0 {
+		return min(c, 2*dm, 2*dp)
+	}
+	return max(c, 2*dm, 2*dp)
+}
+
+// plm returns the reconstructed values on both sides of the face between
+// cells a and b, given the values in cells a−1, a, b, b+1: the left state is
+// the linear profile of cell a evaluated at its right face, the right state
+// that of cell b at its left face, slopes limited by mc.
+func plm(am, a, b, bp float64) (left, right float64) {
+	d := b - a
+	left = a + 0.5*mc(a-am, d)
+	right = b - 0.5*mc(d, bp-b)
+	return
+}
