@@ -27,6 +27,9 @@ type Comm interface {
 	Sendrecv(send []float64, dst int, recv []float64, src int, tag int) error
 	// AllreduceMin returns the minimum of x over all ranks.
 	AllreduceMin(x float64) (float64, error)
+	// AllreduceSum returns the sum of x over all ranks, added in rank order
+	// so that the result is reproducible for a given rank count.
+	AllreduceSum(x float64) (float64, error)
 	// Barrier returns once every rank has called it.
 	Barrier() error
 	// Abort stops the whole world with cause: every rank's pending and

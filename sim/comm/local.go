@@ -142,6 +142,16 @@ func (c *localComm) AllreduceMin(x float64) (float64, error) {
 	})
 }
 
+func (c *localComm) AllreduceSum(x float64) (float64, error) {
+	return c.allreduce(x, func(v []float64) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		return s
+	})
+}
+
 func (c *localComm) Barrier() error {
 	_, err := c.allreduce(0, func([]float64) float64 { return 0 })
 	return err
