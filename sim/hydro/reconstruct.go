@@ -1,18 +1,17 @@
 package hydro
 
+import "math"
+
 // mc is the monotonised-central slope limiter of van Leer (1977): the
 // smallest in magnitude of 2Δ−, 2Δ+ and the central difference ½(Δ− + Δ+),
 // zero at extrema. It is odd under mirroring: mc(−b, −a) = −mc(a, b), which
 // keeps mirrored problems exactly mirrored.
 func mc(dm, dp float64) float64 {
-	if dm*dp <= 0 {
-		return 0
-	}
+	// Branch-free: s is the sign of Δ−; if Δ+ has the other sign one of the
+	// candidates is negative and the clamp at zero gives a flat profile.
+	s := math.Copysign(1, dm)
 	c := 0.5 * (dm + dp)
-	if dm > 0 {
-		return min(c, 2*dm, 2*dp)
-	}
-	return max(c, 2*dm, 2*dp)
+	return s * max(0, min(c*s, 2*dm*s, 2*dp*s))
 }
 
 // plm returns the reconstructed values on both sides of the face between

@@ -1,0 +1,70 @@
+package hydro_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/turbindex/turbindex/sim/comm"
+	"github.com/turbindex/turbindex/sim/hydro"
+	"github.com/turbindex/turbindex/sim/mesh"
+	"github.com/turbindex/turbindex/sim/problem"
+	"github.com/turbindex/turbindex/sim/turbulence"
+)
+
+// BenchmarkStep times one full VL2 step (predictor, corrector, both ghost
+// exchanges and the time-step reduction) of a turbulent box and reports
+// zone-cycles per second and per second per core (cells × steps / s / ranks,
+// each rank running on its own core).
+func BenchmarkStep(b *testing.B) {
+	for _, tc := range []struct{ n, ranks int }{{64, 1}, {128, 1}, {64, 2}, {128, 2}} {
+		b.Run(fmt.Sprintf("N%d/ranks%d", tc.n, tc.ranks), func(b *testing.B) {
+			if tc.ranks > runtime.GOMAXPROCS(0) {
+				b.Skipf("needs %d cores, GOMAXPROCS is %d", tc.ranks, runtime.GOMAXPROCS(0))
+			}
+			cells := [3]int{tc.n, tc.n, tc.n}
+			dec, err := mesh.Decompose(cells, tc.ranks)
+			if err != nil {
+				b.Fatal(err)
+			}
+			gen := &problem.Turbulence{Spectrum: turbulence.Spectrum{Index: 11.0 / 3, KMin: 1, Seed: 1}, Mach: 1.41}
+			dx := 1 / float64(tc.n)
+			world := comm.NewLocal(tc.ranks)
+			solvers := make([]*hydro.Solver, tc.ranks)
+			err = world.Run(func(c comm.Comm) error {
+				s, err := hydro.NewSolver(c, dec, gen.Boundaries(), [3]float64{dx, dx, dx}, 0.3, 2)
+				if err != nil {
+					return err
+				}
+				if err := gen.Init(s.Block, s.U); err != nil {
+					return err
+				}
+				solvers[c.Rank()] = s
+				return s.Start()
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			err = world.Run(func(c comm.Comm) error {
+				s := solvers[c.Rank()]
+				for range b.N {
+					dt, err := s.Timestep()
+					if err != nil {
+						return err
+					}
+					if err := s.Step(dt); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			zc := float64(tc.n*tc.n*tc.n) * float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(zc/1e6, "Mzc/s")
+			b.ReportMetric(zc/1e6/float64(tc.ranks), "Mzc/s/core")
+		})
+	}
+}
