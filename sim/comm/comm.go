@@ -30,6 +30,19 @@ type Comm interface {
 	// AllreduceSum returns the sum of x over all ranks, added in rank order
 	// so that the result is reproducible for a given rank count.
 	AllreduceSum(x float64) (float64, error)
+	// Allgatherv concatenates every rank's send, in rank order, into recv
+	// on every rank; counts[r] is the length of rank r's send.
+	Allgatherv(send []float64, recv []float64, counts []int) error
+	// Alltoallv sends sendCounts[r] consecutive values of send to each rank
+	// r in turn, and receives recvCounts[r] values from each rank r into
+	// consecutive parts of recv, in rank order.
+	Alltoallv(send []float64, sendCounts []int, recv []float64, recvCounts []int) error
+	// ExscanInt returns the sum of x over the ranks below this one (0 on
+	// rank 0): the offset of this rank's part of a shared file.
+	ExscanInt(x int64) (int64, error)
+	// GatherBytes collects every rank's send on rank root, in rank order;
+	// other ranks get nil.
+	GatherBytes(send []byte, root int) ([][]byte, error)
 	// Barrier returns once every rank has called it.
 	Barrier() error
 	// Abort stops the whole world with cause: every rank's pending and

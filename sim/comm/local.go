@@ -16,19 +16,23 @@ type Local struct {
 	cause error
 	done  chan struct{} // closed on Abort
 
-	red reduction
+	gather gathering
 }
 
 type mailKey struct{ src, dst, tag int }
 
-// reduction is a reusable rendezvous for collectives: ranks deposit a value,
-// the last to arrive combines them and wakes the others.
-type reduction struct {
+// gathering is a reusable rendezvous: ranks post values, the last to arrive
+// publishes the full set through the current generation and starts the next.
+type gathering struct {
 	mu      sync.Mutex
-	vals    []float64
+	vals    []any
 	arrived int
-	result  float64
-	release chan struct{}
+	gen     *generation
+}
+
+type generation struct {
+	done chan struct{}
+	vals []any
 }
 
 // NewLocal creates an in-process world of size ranks.
@@ -37,10 +41,10 @@ func NewLocal(size int) *Local {
 		panic(fmt.Sprintf("comm.NewLocal: size %d < 1", size))
 	}
 	return &Local{
-		size:  size,
-		boxes: make(map[mailKey]chan []float64),
-		done:  make(chan struct{}),
-		red:   reduction{vals: make([]float64, size), release: make(chan struct{})},
+		size:   size,
+		boxes:  make(map[mailKey]chan []float64),
+		done:   make(chan struct{}),
+		gather: gathering{gen: &generation{done: make(chan struct{})}},
 	}
 }
 
@@ -161,30 +165,134 @@ func (c *localComm) Abort(cause error) {
 	c.w.abort(fmt.Errorf("rank %d: %w", c.rank, cause))
 }
 
-// allreduce deposits x, and the last rank to arrive combines all values with
-// op in rank order, so the result is deterministic.
+// allreduce combines every rank's x with op, in rank order, so the result
+// is deterministic.
 func (c *localComm) allreduce(x float64, op func([]float64) float64) (float64, error) {
-	r := &c.w.red
-	r.mu.Lock()
-	r.vals[c.rank] = x
-	r.arrived++
-	release := r.release
-	if r.arrived == c.w.size {
-		r.result = op(r.vals)
-		r.arrived = 0
-		r.release = make(chan struct{})
-		result := r.result
-		r.mu.Unlock()
-		close(release)
-		return result, nil
+	all, err := c.exchange(x)
+	if err != nil {
+		return 0, err
 	}
-	r.mu.Unlock()
+	v := make([]float64, len(all))
+	for r, a := range all {
+		v[r] = a.(float64)
+	}
+	return op(v), nil
+}
+
+// Collectives of the in-process backend are built on one exchange: every
+// rank posts a value, the last to arrive publishes all of them.
+func (c *localComm) exchange(v any) ([]any, error) {
+	w := c.w
+	g := &w.gather
+	g.mu.Lock()
+	if g.vals == nil {
+		g.vals = make([]any, w.size)
+	}
+	g.vals[c.rank] = v
+	g.arrived++
+	gen := g.gen
+	if g.arrived == w.size {
+		gen.vals = g.vals
+		g.vals, g.arrived = nil, 0
+		g.gen = &generation{done: make(chan struct{})}
+		g.mu.Unlock()
+		close(gen.done)
+		return gen.vals, nil
+	}
+	g.mu.Unlock()
 	select {
-	case <-release:
-	case <-c.w.done:
-		return 0, ErrAborted
+	case <-gen.done:
+		return gen.vals, nil
+	case <-w.done:
+		return nil, ErrAborted
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.result, nil
+}
+
+func (c *localComm) Allgatherv(send []float64, recv []float64, counts []int) error {
+	if err := checkCounts(c.w.size, counts, len(send), c.rank, len(recv)); err != nil {
+		return fmt.Errorf("allgatherv: %w", err)
+	}
+	all, err := c.exchange(append([]float64(nil), send...))
+	if err != nil {
+		return err
+	}
+	off := 0
+	for _, v := range all {
+		off += copy(recv[off:], v.([]float64))
+	}
+	return nil
+}
+
+func (c *localComm) Alltoallv(send []float64, sendCounts []int, recv []float64, recvCounts []int) error {
+	if len(sendCounts) != c.w.size || len(recvCounts) != c.w.size {
+		return fmt.Errorf("alltoallv: %d send and %d receive counts for %d ranks", len(sendCounts), len(recvCounts), c.w.size)
+	}
+	parts := make([][]float64, c.w.size)
+	off := 0
+	for r, n := range sendCounts {
+		if off+n > len(send) {
+			return fmt.Errorf("alltoallv: send counts exceed the %d values sent", len(send))
+		}
+		parts[r] = append([]float64(nil), send[off:off+n]...)
+		off += n
+	}
+	all, err := c.exchange(parts)
+	if err != nil {
+		return err
+	}
+	off = 0
+	for r, v := range all {
+		part := v.([][]float64)[c.rank]
+		if len(part) != recvCounts[r] {
+			return fmt.Errorf("alltoallv: rank %d sent %d values to rank %d, which expected %d", r, len(part), c.rank, recvCounts[r])
+		}
+		if off+len(part) > len(recv) {
+			return fmt.Errorf("alltoallv: receive buffer of %d values too small", len(recv))
+		}
+		off += copy(recv[off:], part)
+	}
+	return nil
+}
+
+func (c *localComm) ExscanInt(x int64) (int64, error) {
+	all, err := c.exchange(x)
+	if err != nil {
+		return 0, err
+	}
+	var s int64
+	for _, v := range all[:c.rank] {
+		s += v.(int64)
+	}
+	return s, nil
+}
+
+func (c *localComm) GatherBytes(send []byte, root int) ([][]byte, error) {
+	all, err := c.exchange(append([]byte(nil), send...))
+	if err != nil || c.rank != root {
+		return nil, err
+	}
+	out := make([][]byte, len(all))
+	for r, v := range all {
+		out[r] = v.([]byte)
+	}
+	return out, nil
+}
+
+// checkCounts validates the counts of a gather: one per rank, this rank's
+// matching its send, and a receive buffer that holds them all.
+func checkCounts(size int, counts []int, sent, rank, recvLen int) error {
+	if len(counts) != size {
+		return fmt.Errorf("%d counts for %d ranks", len(counts), size)
+	}
+	if counts[rank] != sent {
+		return fmt.Errorf("rank %d sends %d values, counts say %d", rank, sent, counts[rank])
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total > recvLen {
+		return fmt.Errorf("receive buffer of %d values, counts total %d", recvLen, total)
+	}
+	return nil
 }

@@ -169,7 +169,7 @@ func axisIndex(s string) (int, error) {
 func (c Config) generator() problem.Generator {
 	switch c.Problem {
 	case "turbulence":
-		return &problem.Turbulence{Spectrum: c.spectrum(), Mach: c.Mach}
+		return problem.Turbulence{Spectrum: c.spectrum(), Mach: c.Mach}
 	case "soundwave":
 		return problem.SoundWave{Amp: c.Amp, Diagonal: c.Wave == "diagonal", Left: c.Direction == "left"}
 	case "shocktube":

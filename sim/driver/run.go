@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 		if err != nil {
 			return err
 		}
-		if err := gen.Init(s.Block, s.U); err != nil {
+		if err := gen.Init(c, dec, s.U); err != nil {
 			return err
 		}
 		if err := s.Start(); err != nil {

@@ -27,7 +27,7 @@ func BenchmarkStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			gen := &problem.Turbulence{Spectrum: turbulence.Spectrum{Index: 11.0 / 3, KMin: 1, Seed: 1}, Mach: 1.41}
+			gen := problem.Turbulence{Spectrum: turbulence.Spectrum{Index: 11.0 / 3, KMin: 1, Seed: 1}, Mach: 1.41}
 			dx := 1 / float64(tc.n)
 			world := comm.NewLocal(tc.ranks)
 			solvers := make([]*hydro.Solver, tc.ranks)
@@ -36,7 +36,7 @@ func BenchmarkStep(b *testing.B) {
 				if err != nil {
 					return err
 				}
-				if err := gen.Init(s.Block, s.U); err != nil {
+				if err := gen.Init(c, dec, s.U); err != nil {
 					return err
 				}
 				solvers[c.Rank()] = s

@@ -40,7 +40,7 @@ func evolve(t testing.TB, gen problem.Generator, cells [3]int, dx float64, ranks
 		if err != nil {
 			return err
 		}
-		if err := gen.Init(s.Block, s.U); err != nil {
+		if err := gen.Init(c, dec, s.U); err != nil {
 			return err
 		}
 		if err := s.Start(); err != nil {

@@ -6,14 +6,16 @@ package problem
 import (
 	"math"
 
+	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/mesh"
 )
 
 // Generator sets the initial conditions of the interior cells of a block.
 type Generator interface {
-	// Init writes ρ and ρv into the interior cells of u for block b.
-	Init(b mesh.Block, u *hydro.Fields) error
+	// Init writes ρ and ρv into the interior cells of u, the fields of
+	// rank c's block of dec. Every rank of c must call it.
+	Init(c comm.Comm, dec mesh.Decomposition, u *hydro.Fields) error
 	// Boundaries returns the boundary condition along x, y, z.
 	Boundaries() [3]hydro.BoundaryKind
 }
@@ -39,8 +41,8 @@ func periodic() [3]hydro.BoundaryKind {
 type Uniform struct{}
 
 // Init implements Generator.
-func (Uniform) Init(b mesh.Block, u *hydro.Fields) error {
-	forCells(b, func(_ [3]int, c int) {
+func (Uniform) Init(c comm.Comm, dec mesh.Decomposition, u *hydro.Fields) error {
+	forCells(dec.Block(c.Rank()), func(_ [3]int, c int) {
 		u.Rho[c] = 1
 		u.M[0][c], u.M[1][c], u.M[2][c] = 0, 0, 0
 	})
@@ -62,7 +64,8 @@ type SoundWave struct {
 // integer fraction of the period and folded symmetrically, so the profile is
 // exactly mirror-symmetric and left- and right-going waves are exact mirror
 // images of each other.
-func (s SoundWave) Init(b mesh.Block, u *hydro.Fields) error {
+func (s SoundWave) Init(c comm.Comm, dec mesh.Decomposition, u *hydro.Fields) error {
+	b := dec.Block(c.Rank())
 	n := b.Global[0]
 	dir := [3]float64{1, 0, 0}
 	if s.Diagonal {
@@ -73,7 +76,7 @@ func (s SoundWave) Init(b mesh.Block, u *hydro.Fields) error {
 	if s.Left {
 		sign = -1
 	}
-	forCells(b, func(g [3]int, c int) {
+	forCells(b, func(g [3]int, i int) {
 		// k·x = 2π (i + ½)/N along x, or 2π (i + j + k + 3/2)/N along the
 		// diagonal: in half-cell units the phase is p·π/N with p odd.
 		p := 2*g[0] + 1
@@ -84,9 +87,9 @@ func (s SoundWave) Init(b mesh.Block, u *hydro.Fields) error {
 		p = min(p, 2*n-p)
 		d := s.Amp * math.Cos(math.Pi*float64(p)/float64(n))
 		rho := 1 + d
-		u.Rho[c] = rho
+		u.Rho[i] = rho
 		for a := range 3 {
-			u.M[a][c] = rho * (sign * d * dir[a])
+			u.M[a][i] = rho * (sign * d * dir[a])
 		}
 	})
 	return nil
@@ -104,16 +107,17 @@ type ShockTube struct {
 }
 
 // Init implements Generator.
-func (s ShockTube) Init(b mesh.Block, u *hydro.Fields) error {
+func (s ShockTube) Init(c comm.Comm, dec mesh.Decomposition, u *hydro.Fields) error {
+	b := dec.Block(c.Rank())
 	mid := b.Global[s.Axis] / 2
-	forCells(b, func(g [3]int, c int) {
+	forCells(b, func(g [3]int, i int) {
 		rho, v := s.RhoR, s.VelR
 		if g[s.Axis] < mid {
 			rho, v = s.RhoL, s.VelL
 		}
-		u.Rho[c] = rho
-		u.M[0][c], u.M[1][c], u.M[2][c] = 0, 0, 0
-		u.M[s.Axis][c] = rho * v
+		u.Rho[i] = rho
+		u.M[0][i], u.M[1][i], u.M[2][i] = 0, 0, 0
+		u.M[s.Axis][i] = rho * v
 	})
 	return nil
 }

@@ -2,8 +2,8 @@ package problem
 
 import (
 	"fmt"
-	"sync"
 
+	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/mesh"
 	"github.com/turbindex/turbindex/sim/turbulence"
@@ -12,41 +12,86 @@ import (
 // Turbulence is uniform gas stirred by a Gaussian random, divergence-free
 // velocity field with power spectrum P(k) ∝ k^−n and rms Mach number Mach.
 //
-// The field is generated once for the whole grid and shared by the
-// in-process ranks, so every rank count sees the same velocities.
+// The field is generated in y-slabs over all ranks (turbulence.VelocitySlab)
+// and then handed to the owners of the solver's blocks, so no rank holds
+// the whole cube and the field is the same for every rank count.
 type Turbulence struct {
 	Spectrum turbulence.Spectrum
 	Mach     float64 // 3-D rms speed in units of the sound speed
-
-	once       sync.Once
-	vx, vy, vz []float64
-	n          int
-	err        error
 }
 
 // Init implements Generator.
-func (t *Turbulence) Init(b mesh.Block, u *hydro.Fields) error {
-	n := b.Global[0]
-	if b.Global[1] != n || b.Global[2] != n {
-		return fmt.Errorf("turbulence needs a cubic grid, got %v", b.Global)
+func (t Turbulence) Init(c comm.Comm, dec mesh.Decomposition, u *hydro.Fields) error {
+	n := dec.Cells[0]
+	if dec.Cells[1] != n || dec.Cells[2] != n {
+		return fmt.Errorf("turbulence needs a cubic grid, got %v", dec.Cells)
 	}
-	t.once.Do(func() {
-		t.n = n
-		t.vx, t.vy, t.vz, t.err = turbulence.Velocity(n, t.Spectrum, t.Mach)
-	})
-	if t.err != nil {
-		return fmt.Errorf("turbulent velocity field: %w", t.err)
+	slab, err := turbulence.VelocitySlab(c, n, t.Spectrum, t.Mach)
+	if err != nil {
+		return fmt.Errorf("turbulent velocity field: %w", err)
 	}
-	if t.n != n {
-		return fmt.Errorf("turbulence generated for %d³, block belongs to %d³", t.n, n)
-	}
-	forCells(b, func(g [3]int, c int) {
-		at := (g[2]*n+g[1])*n + g[0]
-		u.Rho[c] = 1
-		u.M[0][c], u.M[1][c], u.M[2][c] = t.vx[at], t.vy[at], t.vz[at]
-	})
-	return nil
+	return slabsToBlocks(c, dec, slab, u)
 }
 
 // Boundaries implements Generator.
-func (*Turbulence) Boundaries() [3]hydro.BoundaryKind { return periodic() }
+func (Turbulence) Boundaries() [3]hydro.BoundaryKind { return periodic() }
+
+// slabsToBlocks moves the velocity from y-slabs to the solver's blocks with
+// one all-to-all: each rank sends every block owner the part of its slab
+// that falls in that block, each component in turn, ordered z, y, x. The
+// density is uniform, so the momentum equals the velocity.
+func slabsToBlocks(c comm.Comm, dec mesh.Decomposition, slab *turbulence.Slab, u *hydro.Fields) error {
+	size, n := c.Size(), slab.N
+	mine := dec.Block(c.Rank())
+	sendCounts, recvCounts := make([]int, size), make([]int, size)
+	var send []float64
+	for q := range size {
+		b := dec.Block(q)
+		y0, y1 := max(slab.Y0, b.Start[1]), min(slab.Y1, b.Start[1]+b.Size[1])
+		if y0 >= y1 {
+			continue
+		}
+		sendCounts[q] = 3 * b.Size[2] * (y1 - y0) * b.Size[0]
+		for _, v := range slab.V {
+			for z := b.Start[2]; z < b.Start[2]+b.Size[2]; z++ {
+				for y := y0; y < y1; y++ {
+					at := slab.At(b.Start[0], y, z)
+					send = append(send, v[at:at+b.Size[0]]...)
+				}
+			}
+		}
+	}
+	for q := range size {
+		qy0, qy1 := turbulence.SlabRange(n, size, q)
+		y0, y1 := max(qy0, mine.Start[1]), min(qy1, mine.Start[1]+mine.Size[1])
+		if y0 < y1 {
+			recvCounts[q] = 3 * mine.Size[2] * (y1 - y0) * mine.Size[0]
+		}
+	}
+	total := 0
+	for _, k := range recvCounts {
+		total += k
+	}
+	recv := make([]float64, total)
+	if err := c.Alltoallv(send, sendCounts, recv, recvCounts); err != nil {
+		return fmt.Errorf("turbulence: slabs to blocks: %w", err)
+	}
+	off := 0
+	for q := range size {
+		qy0, qy1 := turbulence.SlabRange(n, size, q)
+		y0, y1 := max(qy0, mine.Start[1]), min(qy1, mine.Start[1]+mine.Size[1])
+		if y0 >= y1 {
+			continue
+		}
+		for d := range 3 {
+			for k := range mine.Size[2] {
+				for y := y0; y < y1; y++ {
+					at := mine.Index(0, y-mine.Start[1], k)
+					off += copy(u.M[d][at:at+mine.Size[0]], recv[off:off+mine.Size[0]])
+				}
+			}
+		}
+	}
+	forCells(mine, func(_ [3]int, i int) { u.Rho[i] = 1 })
+	return nil
+}

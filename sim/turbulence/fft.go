@@ -28,8 +28,8 @@ func fft3(n int, data []complex128, inverse bool) {
 		panic("turbulence: fft3 data length is not N³")
 	}
 	fftRows(n, data, inverse)
-	fftStrided(n, data, n, n*n, inverse) // y lines: stride N, one set per z plane (N² apart)
-	fftStrided(n, data, n*n, n, inverse) // z lines: stride N², one set per y row (N apart)
+	fftStrided(n, data, n, n*n, n, inverse) // y lines: stride N, one set per z plane (N² apart)
+	fftStrided(n, data, n*n, n, n, inverse) // z lines: stride N², one set per y row (N apart)
 }
 
 // transform1 applies one unnormalised 1-D transform to line in place.
@@ -41,9 +41,9 @@ func transform1(p *fourier.CmplxFFT, line []complex128, inverse bool) {
 	}
 }
 
-// fftRows transforms the N² contiguous x lines of data in place.
+// fftRows transforms the len(data)/N contiguous x lines of data in place.
 func fftRows(n int, data []complex128, inverse bool) {
-	parallelFor(n*n, func(lo, hi int) {
+	parallelFor(len(data)/n, func(lo, hi int) {
 		p := fourier.NewCmplxFFT(n)
 		for r := lo; r < hi; r++ {
 			transform1(p, data[r*n:(r+1)*n], inverse)
@@ -53,10 +53,11 @@ func fftRows(n int, data []complex128, inverse bool) {
 
 // fftStrided transforms in place the lines of data whose elements are stride
 // apart. Line (o, i), for outer index o and x index i in [0, N), starts at
-// o*outer + i. Lines are handled lineBlock neighbours in x at a time.
-func fftStrided(n int, data []complex128, stride, outer int, inverse bool) {
+// o*outer + i, for o in [0, sets). Lines are handled lineBlock neighbours
+// in x at a time.
+func fftStrided(n int, data []complex128, stride, outer, sets int, inverse bool) {
 	blocks := (n + lineBlock - 1) / lineBlock
-	parallelFor(n*blocks, func(lo, hi int) {
+	parallelFor(sets*blocks, func(lo, hi int) {
 		p := fourier.NewCmplxFFT(n)
 		var scratch [lineBlock][]complex128
 		for b := range scratch {
