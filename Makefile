@@ -4,12 +4,21 @@ BIN     ?= bin
 OUT     ?= out
 FUZZTIME ?= 15s
 
-.PHONY: all build demo test vet fuzz bench clean
+.PHONY: all build build-mpi build-mpich demo test vet fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./sim ./train ./analysis
+
+# sim with the system MPI through cgo (Open MPI: apt install openmpi-bin libopenmpi-dev),
+# for mpirun/srun; it also runs without a launcher, with in-process ranks.
+build-mpi:
+	$(GO) build -tags mpi -o $(BIN)/sim ./sim
+
+# The same with MPICH (apt install mpich libmpich-dev); run it with mpirun.mpich or srun --mpi=pmi2.
+build-mpich:
+	$(GO) build -tags mpi,mpich -o $(BIN)/sim ./sim
 
 # One small turbulence box (64³, Kolmogorov, 4 in-process ranks), then its header.
 demo: build

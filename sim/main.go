@@ -14,10 +14,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
 )
 
@@ -102,21 +105,89 @@ func runCmd(args []string) error {
 	if *fields != "" {
 		cfg.Fields = strings.Split(*fields, ",")
 	}
-	if err := cfg.Validate(); err != nil {
-		return usageError{err}
-	}
+	ranksSet := false
+	fs.Visit(func(f *flag.Flag) { ranksSet = ranksSet || f.Name == "ranks" })
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	res, err := driver.Run(ctx, cfg, driver.Options{Progress: os.Stderr, Log: logger, LogInterval: *logEvery})
-	if err != nil {
+	opt := driver.Options{
+		Progress: os.Stderr, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), LogInterval: *logEvery,
+	}
+	var err error
+	if opt.Fault, err = parseFault(os.Getenv("TURBINDEX_FAULT")); err != nil {
+		return usageError{err}
+	}
+	var res *driver.Result
+	if mpi.Launched() {
+		res, err = runMPI(ctx, cfg, ranksSet, opt)
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return usageError{err}
+		}
+		res, err = driver.Run(ctx, cfg, opt)
+	}
+	if err != nil || res == nil {
 		return err
 	}
-	h := res.Header
-	fmt.Printf("%s: %s %d³ t=%.4g Myr in %d steps, %.1f s wall, %.2f M cell-updates/s, mass drift %.1e\n",
-		res.Path, h.Problem, h.Grid[0], h.TimeMyr, h.Steps, h.WallSeconds, res.CellUpdatesPerSecond/1e6,
-		(res.MassEnd-res.MassStart)/res.MassStart)
+	printSummary(res)
 	return nil
+}
+
+// runMPI runs this process as one rank of an MPI job started by mpirun or
+// srun. A rank that fails ends the whole job (MPI_Abort) with its reason.
+func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Options) (*driver.Result, error) {
+	n := mpi.LaunchedSize()
+	if !mpi.Enabled {
+		if n > 1 {
+			return nil, fmt.Errorf("started by an MPI launcher with %d ranks, but this sim was built without MPI: build it with 'make build-mpi'", n)
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, usageError{err}
+		}
+		return driver.Run(ctx, cfg, opt)
+	}
+	if ranksSet && n > 0 && cfg.Ranks != n {
+		return nil, usageError{fmt.Errorf("--ranks %d disagrees with the %d MPI ranks of this job (leave --ranks out under mpirun/srun)", cfg.Ranks, n)}
+	}
+	if n > 0 {
+		cfg.Ranks = n
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	c, err := mpi.Init()
+	if err != nil {
+		return nil, err
+	}
+	res, err := driver.RunRank(ctx, c, cfg, opt)
+	if err != nil {
+		c.Abort(err) // does not return
+	}
+	if err := mpi.Finalize(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// parseFault reads the test hook TURBINDEX_FAULT=RANK:start or
+// RANK:step:N, which makes one rank fail on purpose.
+func parseFault(s string) (driver.Fault, error) {
+	if s == "" {
+		return driver.Fault{Rank: -1}, nil
+	}
+	rank, at, ok := strings.Cut(s, ":")
+	r, err := strconv.Atoi(rank)
+	if !ok || err != nil || (at != "start" && !strings.HasPrefix(at, "step:")) {
+		return driver.Fault{}, fmt.Errorf("TURBINDEX_FAULT=%q: want RANK:start or RANK:step:N", s)
+	}
+	return driver.Fault{Rank: r, At: at}, nil
+}
+
+func printSummary(res *driver.Result) {
+	h := res.Header
+	maxRSS := slices.Max(res.PeakRSS)
+	fmt.Printf("%s: %s %d³ t=%.4g Myr in %d steps on %d ranks, %.1f s wall, %.2f M cell-updates/s, ghost exchange %.0f%%, max rank RSS %.0f MiB, mass drift %.1e\n",
+		res.Path, h.Problem, h.Grid[0], h.TimeMyr, h.Steps, h.Ranks, h.WallSeconds, res.CellUpdatesPerSecond/1e6,
+		100*res.ExchangeFraction, maxRSS/(1<<20), (res.MassEnd-res.MassStart)/res.MassStart)
 }
 
 // parse parses args, rejecting stray positional arguments.

@@ -39,10 +39,14 @@ func TestRankInvariance(t *testing.T) {
 	cfg.Fields = []string{"density", "velocity"}
 	names := []string{"sigma_x", "sigma_y", "sigma_z", "density", "velocity_x", "velocity_y", "velocity_z"}
 	var ref map[string][]float32
-	var refSteps int64
+	var refSteps int
 	for _, ranks := range []int{1, 2, 3, 4, 6, 8} {
 		cfg.Ranks = ranks
+		cfg.Out = filepath.Join(t.TempDir(), "run.tsnap")
 		res, f := run(t, cfg)
+		if left, _ := os.ReadDir(filepath.Dir(cfg.Out)); len(left) != 1 {
+			t.Errorf("ranks %d: the output directory holds %v, want just the snapshot", ranks, left)
+		}
 		got := map[string][]float32{}
 		for _, name := range names {
 			v, err := f.Read(name)
@@ -194,20 +198,37 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestFailureAbortsAllRanks checks that a rank that fails mid-run stops the
-// others with its reason, leaving no snapshot.
+// TestFailureAbortsAllRanks checks that a rank that fails, or an
+// interruption, stops every rank with the reason and leaves no file at all.
 func TestFailureAbortsAllRanks(t *testing.T) {
-	cfg := Defaults()
-	cfg.Grid = 16
-	cfg.Ranks = 4
-	cfg.Out = filepath.Join(t.TempDir(), "never.tsnap")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := Run(ctx, cfg, Options{})
-	if err == nil || !strings.Contains(err.Error(), "interrupted") {
-		t.Fatalf("error %v, want an interruption", err)
-	}
-	if _, err := os.Stat(cfg.Out); err == nil {
-		t.Error("snapshot written by an interrupted run")
+	for _, tc := range []struct {
+		name   string
+		fault  Fault
+		cancel bool
+		want   string
+	}{
+		{"interrupted", Fault{Rank: -1}, true, "interrupted at step 0"},
+		{"start", Fault{Rank: 2, At: "start"}, false, "rank 2: injected fault at start-up"},
+		{"mid-run", Fault{Rank: 1, At: "step:2"}, false, "rank 1: injected fault at step 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Defaults()
+			cfg.Grid = 16
+			cfg.Ranks = 4
+			dir := t.TempDir()
+			cfg.Out = filepath.Join(dir, "never.tsnap")
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			_, err := Run(ctx, cfg, Options{Fault: tc.fault})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("files left behind: %v", left)
+			}
+		})
 	}
 }

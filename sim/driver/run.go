@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime/debug"
-	"slices"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/sim/comm"
@@ -24,9 +24,18 @@ type Options struct {
 	Progress    io.Writer     // where a terminal progress bar is drawn (usually os.Stderr)
 	Log         *slog.Logger  // batch-log progress lines; nil for none
 	LogInterval time.Duration // time between progress log lines
+	// Fault, for tests of failure handling only: the named rank fails on
+	// purpose at the named point ("start" or "step:N").
+	Fault Fault
 }
 
-// Result describes a finished run.
+// Fault injects a failure into one rank.
+type Fault struct {
+	Rank int
+	At   string // "" (none), "start", or "step:N"
+}
+
+// Result describes a finished run, as seen by rank 0.
 type Result struct {
 	Path   string
 	Header snapshot.Header
@@ -38,84 +47,122 @@ type Result struct {
 	MomentumScale              float64
 	// CellUpdatesPerSecond is cells × steps / wall time of the time loop.
 	CellUpdatesPerSecond float64
+	// ExchangeFraction is the share of the time loop spent in ghost
+	// exchanges (waiting included), averaged over ranks.
+	ExchangeFraction float64
+	// PeakRSS is each rank's peak resident memory, bytes.
+	PeakRSS []float64
 }
 
-// Run performs the simulation described by cfg and writes its snapshot.
+// Run performs the simulation described by cfg on cfg.Ranks in-process
+// ranks and writes its snapshot.
 func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sys, _ := units.NewSystem(cfg.BoxPc, cfg.Rho0, cfg.TempK, cfg.Mu)
-	dec, _ := mesh.Decompose(cfg.cells(), cfg.Ranks)
-	gen := cfg.generator()
-	tEnd := cfg.TEndMyr * units.Myr / sys.Time()
-	dx := 1 / float64(cfg.Grid) // code units: the box edge is 1
-	out := newCollector(cfg, dec)
-	res := &Result{Path: cfg.Out}
-	prog := progress.New(opt.Progress, opt.Log, "sim "+cfg.Problem, tEnd, opt.LogInterval)
-
-	start := time.Now()
-	var loopSeconds float64
-	world := comm.NewLocal(cfg.Ranks)
-	err := world.Run(func(c comm.Comm) error {
-		s, err := hydro.NewSolver(c, dec, gen.Boundaries(), [3]float64{dx, dx, dx}, cfg.CFL, cfg.Order)
-		if err != nil {
-			return err
-		}
-		if err := gen.Init(c, dec, s.U); err != nil {
-			return err
-		}
-		if err := s.Start(); err != nil {
-			return err
-		}
-		m0, p0, scale, err := totals(c, s)
-		if err != nil {
-			return err
-		}
-		t0 := time.Now()
-		for done := false; !done; {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("interrupted at step %d, t = %.4g Myr: %w", s.Steps, s.Time*sys.Time()/units.Myr, err)
-			}
-			dt, err := s.Timestep()
-			if err != nil {
-				return err
-			}
-			if s.Time+dt >= tEnd {
-				dt, done = tEnd-s.Time, true
-			}
-			if err := s.Step(dt); err != nil {
-				return err
-			}
-			if c.Rank() == 0 {
-				wall := time.Since(t0).Seconds()
-				prog.Update(s.Time,
-					slog.Int("step", s.Steps),
-					slog.Float64("t_myr", s.Time*sys.Time()/units.Myr),
-					slog.Float64("dt_myr", dt*sys.Time()/units.Myr),
-					slog.Float64("mcells_per_s", float64(dec.Cells[0]*dec.Cells[1]*dec.Cells[2])*float64(s.Steps)/wall/1e6))
-			}
-		}
-		loop := time.Since(t0).Seconds()
-		m1, p1, _, err := totals(c, s)
-		if err != nil {
-			return err
-		}
+	var res *Result
+	err := comm.NewLocal(cfg.Ranks).Run(func(c comm.Comm) error {
+		r, err := RunRank(ctx, c, cfg, opt)
 		if c.Rank() == 0 {
-			loopSeconds = loop
-			res.Header.Steps = int64(s.Steps)
-			res.Header.TimeS = s.Time * sys.Time()
-			res.MassStart, res.MomentumStart, res.MomentumScale = m0, p0, scale
-			res.MassEnd, res.MomentumEnd = m1, p1
+			res = r
 		}
-		return out.gather(c, s, sys)
+		return err
 	})
+	return res, err
+}
+
+// RunRank is rank c's part of the simulation described by cfg, whose Ranks
+// must equal c.Size(); every rank calls it. Nothing is shared between ranks
+// but through c, so the same code runs goroutine ranks and MPI processes.
+// Rank 0 returns the Result; the others return nil.
+func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result, error) {
+	if cfg.Ranks != c.Size() {
+		return nil, fmt.Errorf("configuration for %d ranks run on %d", cfg.Ranks, c.Size())
+	}
+	start := time.Now()
+	if opt.Fault.Rank == c.Rank() && opt.Fault.At == "start" {
+		return nil, fmt.Errorf("injected fault at start-up")
+	}
+	faultStep := -1
+	if opt.Fault.Rank == c.Rank() {
+		fmt.Sscanf(opt.Fault.At, "step:%d", &faultStep)
+	}
+	sys, err := units.NewSystem(cfg.BoxPc, cfg.Rho0, cfg.TempK, cfg.Mu)
 	if err != nil {
 		return nil, err
 	}
+	dec, err := mesh.Decompose(cfg.cells(), cfg.Ranks)
+	if err != nil {
+		return nil, err
+	}
+	gen := cfg.generator()
+	tEnd := cfg.TEndMyr * units.Myr / sys.Time()
+	dx := 1 / float64(cfg.Grid) // code units: the box edge is 1
+	s, err := hydro.NewSolver(c, dec, gen.Boundaries(), [3]float64{dx, dx, dx}, cfg.CFL, cfg.Order)
+	if err != nil {
+		return nil, err
+	}
+	if err := gen.Init(c, dec, s.U); err != nil {
+		return nil, err
+	}
+	// The initial-condition buffers are garbage now; return them before the
+	// run so that the peak memory is the solver's, not the sum of both.
+	debug.FreeOSMemory()
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	res := &Result{Path: cfg.Out}
+	m0, p0, scale, err := totals(c, s)
+	if err != nil {
+		return nil, err
+	}
+	var prog *progress.Progress
+	if c.Rank() == 0 {
+		prog = progress.New(opt.Progress, opt.Log, "sim "+cfg.Problem, tEnd, opt.LogInterval)
+	}
 	cells := float64(dec.Cells[0] * dec.Cells[1] * dec.Cells[2])
-	res.CellUpdatesPerSecond = cells * float64(res.Header.Steps) / loopSeconds
-	prog.Finish(slog.Int64("steps", res.Header.Steps), slog.Float64("mcells_per_s", res.CellUpdatesPerSecond/1e6))
+	t0 := time.Now()
+	for done := false; !done; {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted at step %d, t = %.4g Myr: %w", s.Steps, s.Time*sys.Time()/units.Myr, err)
+		}
+		if s.Steps == faultStep {
+			return nil, fmt.Errorf("injected fault at step %d", s.Steps)
+		}
+		dt, err := s.Timestep()
+		if err != nil {
+			return nil, err
+		}
+		if s.Time+dt >= tEnd {
+			dt, done = tEnd-s.Time, true
+		}
+		if err := s.Step(dt); err != nil {
+			return nil, err
+		}
+		if prog != nil {
+			prog.Update(s.Time,
+				slog.Int("step", s.Steps),
+				slog.Float64("t_myr", s.Time*sys.Time()/units.Myr),
+				slog.Float64("dt_myr", dt*sys.Time()/units.Myr),
+				slog.Float64("mcells_per_s", cells*float64(s.Steps)/time.Since(t0).Seconds()/1e6))
+		}
+	}
+	loop := time.Since(t0).Seconds()
+	m1, p1, _, err := totals(c, s)
+	if err != nil {
+		return nil, err
+	}
+	xfrac, err := c.AllreduceSum(s.Bound.Seconds / loop / float64(c.Size()))
+	if err != nil {
+		return nil, err
+	}
+	res.MassStart, res.MomentumStart, res.MomentumScale = m0, p0, scale
+	res.MassEnd, res.MomentumEnd = m1, p1
+	res.CellUpdatesPerSecond = cells * float64(s.Steps) / loop
+	res.ExchangeFraction = xfrac
+	if prog != nil {
+		prog.Finish(slog.Int("steps", s.Steps), slog.Float64("mcells_per_s", res.CellUpdatesPerSecond/1e6))
+	}
 
 	h := &res.Header
 	h.CodeVersion = CodeVersion()
@@ -128,12 +175,20 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	for a := range 3 {
 		h.BoxCm[a] = float64(dec.Cells[a]) * dx * sys.Length
 	}
+	h.Steps = s.Steps
+	h.TimeS = s.Time * sys.Time()
 	h.TimeMyr = h.TimeS / units.Myr
-	h.Ranks = cfg.Ranks
+	h.Ranks = c.Size()
 	h.Decomposition = dec.Ranks
 	h.WallSeconds = time.Since(start).Seconds()
-	if err := snapshot.Write(cfg.Out, *h, out.arrays(), cfg.Force); err != nil {
+	if err := writeSnapshot(c, cfg, dec, s, sys, h); err != nil {
 		return nil, err
+	}
+	if res.PeakRSS, err = peakRSS(c); err != nil {
+		return nil, err
+	}
+	if c.Rank() != 0 {
+		return nil, nil
 	}
 	return res, nil
 }
@@ -150,7 +205,7 @@ func totals(c comm.Comm, s *hydro.Solver) (mass float64, mom [3]float64, scale f
 				m += s.U.Rho[i]
 				for d := range 3 {
 					p[d] += s.U.M[d][i]
-					absP += abs(s.U.M[d][i])
+					absP += math.Abs(s.U.M[d][i])
 				}
 			}
 		}
@@ -168,11 +223,19 @@ func totals(c comm.Comm, s *hydro.Solver) (mass float64, mom [3]float64, scale f
 	return
 }
 
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
+// peakRSS returns every rank's peak resident set size in bytes.
+func peakRSS(c comm.Comm) ([]float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return nil, fmt.Errorf("getrusage: %w", err)
 	}
-	return x
+	all := make([]float64, c.Size())
+	counts := make([]int, c.Size())
+	for i := range counts {
+		counts[i] = 1
+	}
+	err := c.Allgatherv([]float64{float64(ru.Maxrss) * 1024}, all, counts) // Maxrss is in KiB on Linux
+	return all, err
 }
 
 // CodeVersion identifies the build: module version, VCS revision and
@@ -198,189 +261,4 @@ func CodeVersion() string {
 		v += " " + rev[:min(12, len(rev))] + dirty
 	}
 	return v
-}
-
-// collector assembles the ranks' outputs: the Σ maps and one block per rank
-// of every cube field. The ranks of the in-process backend share it.
-type collector struct {
-	cfg   Config
-	dec   mesh.Decomposition
-	mu    sync.Mutex
-	sigma [3][]float32
-	cubes map[string][]snapshot.Block
-}
-
-func newCollector(cfg Config, dec mesh.Decomposition) *collector {
-	o := &collector{cfg: cfg, dec: dec, cubes: map[string][]snapshot.Block{}}
-	n := dec.Cells
-	o.sigma[0] = make([]float32, n[2]*n[1])
-	o.sigma[1] = make([]float32, n[2]*n[0])
-	o.sigma[2] = make([]float32, n[1]*n[0])
-	return o
-}
-
-// gather adds rank c's share: its finished Σ patches and its cube blocks.
-func (o *collector) gather(c comm.Comm, s *hydro.Solver, sys units.System) error {
-	b := s.Block
-	for a := range 3 {
-		sums, last, err := columnSums(c, o.dec, s, a)
-		if err != nil {
-			return fmt.Errorf("column density along %c: %w", "xyz"[a], err)
-		}
-		if !last {
-			continue
-		}
-		// Σ = ρ0 L · Σ_i ρ_i dx: sums are in code density, dx in units of L.
-		f := s.Dx[a] * sys.ColumnDensity()
-		u, v := transverse(a) // the two other axes, slower first
-		o.mu.Lock()
-		row := o.dec.Cells[v]
-		for p := range b.Size[u] {
-			for q := range b.Size[v] {
-				o.sigma[a][(b.Start[u]+p)*row+b.Start[v]+q] = float32(sums[p*b.Size[v]+q] * f)
-			}
-		}
-		o.mu.Unlock()
-	}
-	cubes := map[string][]float32{}
-	if slices.Contains(o.cfg.Fields, "density") {
-		cubes["density"] = interior(b, s.U.Rho, nil, sys.Density)
-	}
-	if slices.Contains(o.cfg.Fields, "velocity") {
-		for d := range 3 {
-			cubes["velocity_"+string("xyz"[d])] = interior(b, s.U.M[d], s.U.Rho, sys.Velocity)
-		}
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for name, data := range cubes {
-		o.cubes[name] = append(o.cubes[name], snapshot.Block{
-			Start: []int{b.Start[2], b.Start[1], b.Start[0]},
-			Shape: []int{b.Size[2], b.Size[1], b.Size[0]},
-			Data:  data,
-		})
-	}
-	return nil
-}
-
-// transverse returns the two axes other than a, the slower-varying first:
-// the axes of the Σ map along a in C order.
-func transverse(a int) (slow, fast int) {
-	switch a {
-	case 0:
-		return 2, 1
-	case 1:
-		return 2, 0
-	}
-	return 1, 0
-}
-
-// interior copies the interior of a padded array, divided by den if not nil
-// and multiplied by scale, to float32 in C order.
-func interior(b mesh.Block, f, den []float64, scale float64) []float32 {
-	out := make([]float32, 0, b.Cells())
-	for k := range b.Size[2] {
-		for j := range b.Size[1] {
-			c0 := b.Index(0, j, k)
-			for i := c0; i < c0+b.Size[0]; i++ {
-				v := f[i]
-				if den != nil {
-					v /= den[i]
-				}
-				out = append(out, float32(v*scale))
-			}
-		}
-	}
-	return out
-}
-
-// columnSums sums the density of rank c's block along axis a onto its
-// transverse patch, continuing the running sums of the rank below along a
-// and passing them on to the rank above. Each column is thus summed cell by
-// cell from index 0 to N−1 whatever the decomposition, so the Σ maps are
-// bitwise identical for every rank count. last reports whether this rank
-// holds the finished sums (it is the top rank along a).
-func columnSums(c comm.Comm, dec mesh.Decomposition, s *hydro.Solver, a int) (sums []float64, last bool, err error) {
-	b := s.Block
-	u, v := transverse(a)
-	sums = make([]float64, b.Size[u]*b.Size[v])
-	below, above := comm.None, comm.None
-	if xyz := b.Coords; xyz[a] > 0 {
-		xyz[a]--
-		below = dec.RankAt(xyz)
-	}
-	if xyz := b.Coords; xyz[a] < dec.Ranks[a]-1 {
-		xyz[a]++
-		above = dec.RankAt(xyz)
-	}
-	const tag = 100
-	if err := c.Sendrecv(nil, comm.None, sums[:len(sums)*boolInt(below != comm.None)], below, tag+a); err != nil {
-		return nil, false, err
-	}
-	rho := s.U.Rho
-	for k := range b.Size[2] {
-		for j := range b.Size[1] {
-			c0 := b.Index(0, j, k)
-			switch a {
-			case 0:
-				acc := sums[k*b.Size[1]+j]
-				for i := range b.Size[0] {
-					acc += rho[c0+i]
-				}
-				sums[k*b.Size[1]+j] = acc
-			case 1:
-				row := sums[k*b.Size[0] : (k+1)*b.Size[0]]
-				for i := range row {
-					row[i] += rho[c0+i]
-				}
-			case 2:
-				row := sums[j*b.Size[0] : (j+1)*b.Size[0]]
-				for i := range row {
-					row[i] += rho[c0+i]
-				}
-			}
-		}
-	}
-	if err := c.Sendrecv(sums[:len(sums)*boolInt(above != comm.None)], above, nil, comm.None, tag+a); err != nil {
-		return nil, false, err
-	}
-	return sums, above == comm.None, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// arrays returns the fields to write: the three Σ maps, then the cubes.
-func (o *collector) arrays() []snapshot.Array {
-	n := o.dec.Cells
-	out := []snapshot.Array{
-		{Name: "sigma_x", Unit: "g cm^-2", Shape: []int{n[2], n[1]}, Axes: []string{"z", "y"},
-			Chunks: []snapshot.Block{{Start: []int{0, 0}, Shape: []int{n[2], n[1]}, Data: o.sigma[0]}}},
-		{Name: "sigma_y", Unit: "g cm^-2", Shape: []int{n[2], n[0]}, Axes: []string{"z", "x"},
-			Chunks: []snapshot.Block{{Start: []int{0, 0}, Shape: []int{n[2], n[0]}, Data: o.sigma[1]}}},
-		{Name: "sigma_z", Unit: "g cm^-2", Shape: []int{n[1], n[0]}, Axes: []string{"y", "x"},
-			Chunks: []snapshot.Block{{Start: []int{0, 0}, Shape: []int{n[1], n[0]}, Data: o.sigma[2]}}},
-	}
-	cube := []int{n[2], n[1], n[0]}
-	axes := []string{"z", "y", "x"}
-	for _, name := range []string{"density", "velocity_x", "velocity_y", "velocity_z"} {
-		blocks, ok := o.cubes[name]
-		if !ok {
-			continue
-		}
-		unit := "cm s^-1"
-		if name == "density" {
-			unit = "g cm^-3"
-		}
-		// Ranks finish in any order: store blocks in rank order.
-		slices.SortFunc(blocks, func(p, q snapshot.Block) int {
-			return slices.Compare(p.Start, q.Start)
-		})
-		out = append(out, snapshot.Array{Name: name, Unit: unit, Shape: cube, Axes: axes, Chunks: blocks})
-	}
-	return out
 }

@@ -67,7 +67,7 @@ func Encode(w io.Writer, h Header, fields []Array) error {
 // file. It returns the preamble and padded header, which begin the file;
 // the data section follows them without a gap.
 func encode(h Header, fields []Array, put func(pos int64, stored []byte) error) ([]byte, error) {
-	h, blocks, err := plan(h, fields)
+	h, blocks, err := plan(h, fields, true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,13 +122,17 @@ type plannedBlock struct {
 
 // plan builds the header's field table from fields, with placeholder
 // storage entries that are at least as long in JSON as the real ones, and
-// checks the fields exactly as a reader would.
-func plan(h Header, fields []Array) (Header, []plannedBlock, error) {
+// checks the fields exactly as a reader would. With withData false only
+// the geometry is planned and the blocks' Data is ignored.
+func plan(h Header, fields []Array, withData bool) (Header, []plannedBlock, error) {
 	h.Format, h.Version = FormatName, FormatVersion
 	if len(bytes.TrimSpace(h.Params)) == 0 {
 		h.Params = json.RawMessage("{}")
 	} else if !isJSONObject(h.Params) {
 		return h, nil, errors.New("header params must be a JSON object")
+	}
+	if h.Units == nil {
+		h.Units = map[string]string{} // {} rather than null, which readers reject
 	}
 	h.Fields = make([]FieldInfo, len(fields))
 	seen := make(map[string]bool, len(fields))
@@ -145,7 +149,7 @@ func plan(h Header, fields []Array) (Header, []plannedBlock, error) {
 			// A bad block shape gets raw_bytes 0 here and is reported,
 			// with the rest of the geometry, by validateGeometry.
 			n, ok := elements(b.Shape)
-			if ok && uint64(len(b.Data)) != n {
+			if withData && ok && uint64(len(b.Data)) != n {
 				return h, nil, fmt.Errorf("field %q chunk %d: %d values for shape %v (%d elements)", a.Name, j, len(b.Data), b.Shape, n)
 			}
 			fi.Chunks[j] = ChunkInfo{Start: b.Start, Shape: b.Shape, RawBytes: valueSize * n,
@@ -153,7 +157,8 @@ func plan(h Header, fields []Array) (Header, []plannedBlock, error) {
 			blocks = append(blocks, plannedBlock{b.Data, &fi.Chunks[j]})
 		}
 		if err := validateGeometry(fi); err != nil {
-			return h, nil, err
+			// Bad input, not a corrupt file: drop the ErrCorrupt mark.
+			return h, nil, errors.New(err.Error())
 		}
 	}
 	return h, blocks, nil

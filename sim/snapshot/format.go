@@ -81,7 +81,7 @@ type Header struct {
 	// TimeMyr is TimeS in Myr (1 Myr = 3.15576e13 s, Julian years).
 	TimeMyr float64 `json:"time_myr"`
 	// Steps is the number of time steps taken.
-	Steps int64 `json:"steps"`
+	Steps int `json:"steps"`
 	// WallSeconds is the wall-clock duration of the run, in s.
 	WallSeconds float64 `json:"wall_seconds"`
 	// Ranks is the number of MPI ranks that ran the simulation.
@@ -322,6 +322,76 @@ func validateDisjointStorage(fields []FieldInfo) error {
 		if q.off < p.end {
 			return corruptf("field %q chunk %d and field %q chunk %d: stored byte ranges overlap",
 				fields[p.field].Name, p.idx, fields[q.field].Name, q.idx)
+		}
+	}
+	return nil
+}
+
+// Keys every header object, field entry and chunk entry must have. They
+// are checked separately because encoding/json silently leaves a missing
+// key at its zero value, and a missing "offset" would read as 0.
+var (
+	headerKeys = []string{"format", "version", "code_version", "problem", "params", "units", "grid",
+		"box_cm", "time_s", "time_myr", "steps", "wall_seconds", "ranks", "decomposition", "fields"}
+	fieldKeys  = []string{"name", "unit", "dtype", "shape", "axes", "chunks"}
+	chunkKeys  = []string{"start", "shape", "offset", "stored_bytes", "raw_bytes", "xxhash64"}
+	tripleKeys = []string{"grid", "box_cm", "decomposition"}
+)
+
+// checkKeys checks that the header JSON has every required key, none of
+// them null, and that the x, y, z triples have exactly 3 entries (which
+// encoding/json would otherwise pad or truncate). Types are checked by the
+// decoding into Header.
+func checkKeys(js []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(js, &top); err != nil {
+		return corruptf("header JSON: %v", err)
+	}
+	if err := hasKeys(top, headerKeys, "header"); err != nil {
+		return err
+	}
+	if !isJSONObject(top["params"]) {
+		return corruptf("header: \"params\" must be a JSON object, got %.40s", top["params"])
+	}
+	for _, k := range tripleKeys {
+		var xyz []json.RawMessage
+		if err := json.Unmarshal(top[k], &xyz); err != nil || len(xyz) != 3 {
+			return corruptf("header: %q must be an array of 3 numbers, got %s", k, top[k])
+		}
+	}
+	var fields []map[string]json.RawMessage
+	if err := json.Unmarshal(top["fields"], &fields); err != nil {
+		return corruptf("header JSON: fields: %v", err)
+	}
+	for i, f := range fields {
+		if err := hasKeys(f, fieldKeys, fmt.Sprintf("field %d", i)); err != nil {
+			return err
+		}
+		var chunks []map[string]json.RawMessage
+		if err := json.Unmarshal(f["chunks"], &chunks); err != nil {
+			return corruptf("header JSON: field %d: chunks: %v", i, err)
+		}
+		for j, c := range chunks {
+			if err := hasKeys(c, chunkKeys, fmt.Sprintf("field %d chunk %d", i, j)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hasKeys reports the first of keys that obj lacks or has as null.
+func hasKeys(obj map[string]json.RawMessage, keys []string, where string) error {
+	if obj == nil {
+		return corruptf("%s: not a JSON object", where)
+	}
+	for _, k := range keys {
+		v, ok := obj[k]
+		if !ok {
+			return corruptf("%s: missing key %q", where, k)
+		}
+		if string(v) == "null" {
+			return corruptf("%s: key %q is null", where, k)
 		}
 	}
 	return nil

@@ -9,7 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cespare/xxhash/v2"
 )
+
+// xxhashSum is the reference checksum of raw bytes.
+func xxhashSum(raw []byte) uint64 { return xxhash.Sum64(raw) }
 
 // specialBits are float32 bit patterns a byte-level codec must carry
 // unchanged: quiet and signalling NaNs with payloads, ±Inf, denormals, ±0

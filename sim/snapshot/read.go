@@ -65,7 +65,7 @@ func (f *File) decodeHeader() error {
 		return corruptf("file is %d bytes, shorter than the %d-byte preamble: truncated or not a snapshot", max(f.size, 0), preambleSize)
 	}
 	var pre [preambleSize]byte
-	if _, err := f.r.ReadAt(pre[:], 0); err != nil {
+	if err := readFull(f.r, pre[:], 0); err != nil {
 		return err
 	}
 	if err := checkMagic(pre[:8]); err != nil {
@@ -86,7 +86,7 @@ func (f *File) decodeHeader() error {
 	}
 	// hlen is now bounded by both the limit and the file size.
 	buf := make([]byte, hlen)
-	if _, err := f.r.ReadAt(buf, preambleSize); err != nil {
+	if err := readFull(f.r, buf, preambleSize); err != nil {
 		return err
 	}
 	if !utf8.Valid(buf) {
@@ -95,8 +95,26 @@ func (f *File) decodeHeader() error {
 	if err := json.Unmarshal(buf, &f.Header); err != nil {
 		return corruptf("header JSON: %v", err)
 	}
+	if err := checkKeys(buf); err != nil {
+		return err
+	}
 	f.dataStart = preambleSize + int64(hlen)
 	return validateHeader(&f.Header, uint64(f.size-f.dataStart))
+}
+
+// readFull reads len(buf) bytes at off. A ReaderAt may report io.EOF
+// along with a complete read at the end of its input; that is success here,
+// and a short read means the file shrank after its size was taken.
+func readFull(r io.ReaderAt, buf []byte, off int64) error {
+	n, err := r.ReadAt(buf, off)
+	switch {
+	case n == len(buf):
+		return nil
+	case err == nil || errors.Is(err, io.EOF):
+		return corruptf("file ended at byte %d, before its stated size: truncated while open?", off+int64(n))
+	default:
+		return err
+	}
 }
 
 // checkMagic checks the 8 magic bytes, recognising the usual damage.
@@ -177,10 +195,7 @@ func (f *File) chunk(fi *FieldInfo, j int) ([]float32, error) {
 	c := &fi.Chunks[j]
 	// Validated: the stored bytes lie inside the file.
 	stored := make([]byte, c.StoredBytes)
-	if _, err := f.r.ReadAt(stored, f.dataStart+int64(c.Offset)); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = corruptf("file shorter than when it was opened: %v", err)
-		}
+	if err := readFull(f.r, stored, f.dataStart+int64(c.Offset)); err != nil {
 		return nil, fmt.Errorf("read %s: field %q chunk %d: %w", f.Path, fi.Name, j, err)
 	}
 	vals, err := decodeChunk(stored, c)

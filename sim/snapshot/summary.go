@@ -33,17 +33,17 @@ func WriteSummary(w io.Writer, f *File) error {
 		return err
 	}
 
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "\nfield\tunit\tshape\tchunks\tstored MB\tratio\t\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nfield\tunit\tshape\tchunks\tstored MB\tratio\n")
 	var rawAll, storedAll uint64
 	for _, fi := range h.Fields {
 		raw, stored := fieldBytes(&fi)
 		rawAll += raw
 		storedAll += stored
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%s\t\n", fi.Name, fi.Unit, shapeString(fi.Shape), len(fi.Chunks),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.3f\t%s\n", fi.Name, fi.Unit, shapeString(fi.Shape), len(fi.Chunks),
 			float64(stored)/1e6, ratio(raw, stored))
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t%.3f\t%s\t\n", float64(storedAll)/1e6, ratio(rawAll, storedAll))
+	fmt.Fprintf(tw, "total\t\t\t\t%.3f\t%s\n", float64(storedAll)/1e6, ratio(rawAll, storedAll))
 	return tw.Flush()
 }
 
