@@ -2,6 +2,7 @@ package hydro
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/mesh"
@@ -28,6 +29,9 @@ type Boundary struct {
 	lo, hi       [3]int
 	self         int
 	sendB, recvB []float64
+
+	// Seconds is the wall time spent in Exchange, waiting included.
+	Seconds float64
 }
 
 func newBoundary(c comm.Comm, dec mesh.Decomposition, kind [3]BoundaryKind) Boundary {
@@ -54,6 +58,8 @@ func newBoundary(c comm.Comm, dec mesh.Decomposition, kind [3]BoundaryKind) Boun
 // the full padded extent of the other axes, so edges and corners are filled
 // too.
 func (bd *Boundary) Exchange(b mesh.Block, f *Fields) error {
+	t0 := time.Now()
+	defer func() { bd.Seconds += time.Since(t0).Seconds() }()
 	for d := range 3 {
 		if err := bd.exchangeAxis(b, f, d); err != nil {
 			return fmt.Errorf("ghost exchange along %c: %w", "xyz"[d], err)
