@@ -209,7 +209,7 @@ func (c *localComm) exchange(v any) ([]any, error) {
 }
 
 func (c *localComm) Allgatherv(send []float64, recv []float64, counts []int) error {
-	if err := checkCounts(c.w.size, counts, len(send), c.rank, len(recv)); err != nil {
+	if err := CheckCounts(c.w.size, counts, len(send), c.rank, len(recv)); err != nil {
 		return fmt.Errorf("allgatherv: %w", err)
 	}
 	all, err := c.exchange(append([]float64(nil), send...))
@@ -224,15 +224,12 @@ func (c *localComm) Allgatherv(send []float64, recv []float64, counts []int) err
 }
 
 func (c *localComm) Alltoallv(send []float64, sendCounts []int, recv []float64, recvCounts []int) error {
-	if len(sendCounts) != c.w.size || len(recvCounts) != c.w.size {
-		return fmt.Errorf("alltoallv: %d send and %d receive counts for %d ranks", len(sendCounts), len(recvCounts), c.w.size)
+	if err := CheckAlltoallv(c.w.size, send, sendCounts, recv, recvCounts); err != nil {
+		return fmt.Errorf("alltoallv: %w", err)
 	}
 	parts := make([][]float64, c.w.size)
 	off := 0
 	for r, n := range sendCounts {
-		if off+n > len(send) {
-			return fmt.Errorf("alltoallv: send counts exceed the %d values sent", len(send))
-		}
 		parts[r] = append([]float64(nil), send[off:off+n]...)
 		off += n
 	}
@@ -245,9 +242,6 @@ func (c *localComm) Alltoallv(send []float64, sendCounts []int, recv []float64, 
 		part := v.([][]float64)[c.rank]
 		if len(part) != recvCounts[r] {
 			return fmt.Errorf("alltoallv: rank %d sent %d values to rank %d, which expected %d", r, len(part), c.rank, recvCounts[r])
-		}
-		if off+len(part) > len(recv) {
-			return fmt.Errorf("alltoallv: receive buffer of %d values too small", len(recv))
 		}
 		off += copy(recv[off:], part)
 	}
@@ -276,23 +270,4 @@ func (c *localComm) GatherBytes(send []byte, root int) ([][]byte, error) {
 		out[r] = v.([]byte)
 	}
 	return out, nil
-}
-
-// checkCounts validates the counts of a gather: one per rank, this rank's
-// matching its send, and a receive buffer that holds them all.
-func checkCounts(size int, counts []int, sent, rank, recvLen int) error {
-	if len(counts) != size {
-		return fmt.Errorf("%d counts for %d ranks", len(counts), size)
-	}
-	if counts[rank] != sent {
-		return fmt.Errorf("rank %d sends %d values, counts say %d", rank, sent, counts[rank])
-	}
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	if total > recvLen {
-		return fmt.Errorf("receive buffer of %d values, counts total %d", recvLen, total)
-	}
-	return nil
 }

@@ -471,7 +471,7 @@ func (w *world) AllreduceSum(x float64) (float64, error) {
 // order. The counts are checked locally first, so every rank that was
 // given the same wrong counts fails without entering MPI.
 func (w *world) Allgatherv(send []float64, recv []float64, counts []int) error {
-	if err := checkCounts(w.size, counts, len(send), w.rank, len(recv)); err != nil {
+	if err := comm.CheckCounts(w.size, counts, len(send), w.rank, len(recv)); err != nil {
 		return fmt.Errorf("allgatherv: %w", err)
 	}
 	cs, displs, _, err := layout("allgatherv", counts)
@@ -490,7 +490,7 @@ func (w *world) Allgatherv(send []float64, recv []float64, counts []int) error {
 // notice a sender that sends fewer values than the receiver expects; a
 // mismatch is reported as the Local backend reports it, on the receiver.
 func (w *world) Alltoallv(send []float64, sendCounts []int, recv []float64, recvCounts []int) error {
-	if err := checkAlltoallv(w.size, send, sendCounts, recv, recvCounts); err != nil {
+	if err := comm.CheckAlltoallv(w.size, send, sendCounts, recv, recvCounts); err != nil {
 		return fmt.Errorf("alltoallv: %w", err)
 	}
 	sc, sd, _, err := layout("alltoallv: send", sendCounts)
