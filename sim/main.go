@@ -135,9 +135,8 @@ func runCmd(args []string) error {
 // runMPI runs this process as one rank of an MPI job started by mpirun or
 // srun. A rank that fails ends the whole job (MPI_Abort) with its reason.
 func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Options) (*driver.Result, error) {
-	n := mpi.LaunchedSize()
 	if !mpi.Enabled {
-		if n > 1 {
+		if n := mpi.LaunchedSize(); n > 1 {
 			return nil, fmt.Errorf("started by an MPI launcher with %d ranks, but this sim was built without MPI: build it with 'make build-mpi'", n)
 		}
 		if err := cfg.Validate(); err != nil {
@@ -145,18 +144,25 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 		}
 		return driver.Run(ctx, cfg, opt)
 	}
-	if ranksSet && n > 0 && cfg.Ranks != n {
-		return nil, usageError{fmt.Errorf("--ranks %d disagrees with the %d MPI ranks of this job (leave --ranks out under mpirun/srun)", cfg.Ranks, n)}
-	}
-	if n > 0 {
-		cfg.Ranks = n
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, usageError{err}
-	}
 	c, err := mpi.Init()
 	if err != nil {
 		return nil, err
+	}
+	// Every rank sees the same command line, so every rank reaches the same
+	// verdict; rank 0 reports it and the others leave quietly.
+	err = nil
+	if ranksSet && cfg.Ranks != c.Size() {
+		err = fmt.Errorf("--ranks %d disagrees with the %d MPI ranks of this job (leave --ranks out under mpirun/srun)", cfg.Ranks, c.Size())
+	} else {
+		cfg.Ranks = c.Size()
+		err = cfg.Validate()
+	}
+	if err != nil {
+		mpi.Finalize()
+		if c.Rank() != 0 {
+			os.Exit(2)
+		}
+		return nil, usageError{err}
 	}
 	res, err := driver.RunRank(ctx, c, cfg, opt)
 	if err != nil {

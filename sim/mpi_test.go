@@ -222,3 +222,22 @@ func TestMPIMemory(t *testing.T) {
 		t.Errorf("4-rank peak %.0f MiB is not below 0.45 × the 1-rank peak %.0f MiB", peak[4], peak[1])
 	}
 }
+
+// TestMPIBadInput checks that a bad command line under mpirun is reported
+// once, by rank 0, and fails the job.
+func TestMPIBadInput(t *testing.T) {
+	m := impls[0]
+	out := filepath.Join(t.TempDir(), "x.tsnap")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--grid", "8"}, "--grid 8"},
+		{[]string{"--ranks", "2"}, "--ranks 2 disagrees with the 3 MPI ranks"},
+	} {
+		_, stderr, code, _ := m.launch(t, 3, nil, time.Minute, append([]string{"run", "--out", out}, tc.args...)...)
+		if code == 0 || strings.Count(stderr, tc.want) != 1 {
+			t.Errorf("%v: exit %d, want one message %q in:\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+}
