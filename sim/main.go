@@ -29,6 +29,9 @@ const usage = `usage: sim <command> [flags]
 commands:
   run      simulate one box and write its snapshot (.tsnap)
   inspect  print a snapshot's header; --verify checks every chunk
+  plan     write a campaign manifest (one row per simulation)
+  task     run the manifest rows of one SLURM array task, with checkpoints
+  status   count done, running, missing and corrupt simulations of a campaign
 
 Run 'sim <command> -h' for the flags of a command.
 `
@@ -44,6 +47,12 @@ func main() {
 		err = runCmd(os.Args[2:])
 	case "inspect":
 		err = inspectCmd(os.Args[2:], os.Stdout)
+	case "plan":
+		err = planCmd(os.Args[2:], os.Stdout)
+	case "task":
+		err = taskCmd(os.Args[2:])
+	case "status":
+		err = statusCmd(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
