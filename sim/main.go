@@ -67,10 +67,23 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "sim %s: %v\n", os.Args[1], err)
 	var ue usageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		os.Exit(2)
+	case errors.Is(err, driver.ErrCheckpointed):
+		os.Exit(ExitCheckpointed)
 	}
 	os.Exit(1)
+}
+
+// ExitCheckpointed is the exit status of a run that saved a checkpoint
+// after SIGTERM or SIGUSR1 and stopped: run it again to resume.
+const ExitCheckpointed = 3
+
+// signalContext is cancelled by SIGINT, SIGTERM (SLURM's time limit, scancel)
+// and SIGUSR1 (sbatch --signal=USR1@seconds).
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 }
 
 // usageError marks errors in the command line (exit status 2).
@@ -108,6 +121,8 @@ func runCmd(args []string) error {
 	fs.Float64Var(&cfg.VelRight, "vel-right", cfg.VelRight, "shocktube: right velocity, units of the sound speed")
 	fs.BoolVar(&cfg.Force, "force", false, "overwrite an existing output")
 	logEvery := fs.Duration("log-every", 10*time.Second, "interval between progress log lines when not on a terminal")
+	ckpt := fs.String("checkpoint", "", "checkpoint `file`: written on SIGTERM/SIGUSR1 (exit status 3) and every --checkpoint-every; resumed from if present")
+	ckptEvery := fs.Float64("checkpoint-every", 0, "minutes between periodic checkpoints (0: only when signalled)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -116,10 +131,11 @@ func runCmd(args []string) error {
 	}
 	ranksSet := false
 	fs.Visit(func(f *flag.Flag) { ranksSet = ranksSet || f.Name == "ranks" })
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	opt := driver.Options{
 		Progress: os.Stderr, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), LogInterval: *logEvery,
+		Checkpoint: *ckpt, CheckpointEvery: time.Duration(*ckptEvery * float64(time.Minute)),
 	}
 	var err error
 	if opt.Fault, err = parseFault(os.Getenv("TURBINDEX_FAULT")); err != nil {
@@ -174,8 +190,12 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 		return nil, usageError{err}
 	}
 	res, err := driver.RunRank(ctx, c, cfg, opt)
-	if err != nil {
+	if err != nil && !errors.Is(err, driver.ErrCheckpointed) {
 		c.Abort(err) // does not return
+	}
+	if err != nil {
+		mpi.Finalize()
+		return nil, err
 	}
 	if err := mpi.Finalize(); err != nil {
 		return nil, err

@@ -11,14 +11,14 @@ import (
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
-// run performs cfg into a temporary directory and returns the result and
-// the opened snapshot.
-func run(t *testing.T, cfg Config) (*Result, *snapshot.File) {
+// run performs cfg (into a temporary directory unless cfg.Out is set), with
+// the options if given, and returns the result and the opened snapshot.
+func run(t *testing.T, cfg Config, opt ...Options) (*Result, *snapshot.File) {
 	t.Helper()
 	if cfg.Out == "" || cfg.Out == Defaults().Out {
 		cfg.Out = filepath.Join(t.TempDir(), "run.tsnap")
 	}
-	res, err := Run(context.Background(), cfg, Options{})
+	res, err := Run(context.Background(), cfg, append(opt, Options{})[0])
 	if err != nil {
 		t.Fatal(err)
 	}

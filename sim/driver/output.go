@@ -42,39 +42,23 @@ func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Sol
 		return err
 	}
 
-	// Rank 0 chooses the temporary name and the header room; the others
-	// learn them through a sum to which they add zero (exact for integers
-	// below 2⁵³).
-	var token, reserve float64
+	// Rank 0 chooses the header room; the others learn it through a sum
+	// to which they add zero (exact for integers below 2⁵³).
+	var reserve float64
 	if c.Rank() == 0 {
 		r, err := snapshot.Reserve(*h, layout)
 		if err != nil {
 			return err
 		}
-		reserve, token = float64(r), float64(rand.Uint32())
+		reserve = float64(r)
 	}
 	if reserve, err = c.AllreduceSum(reserve); err != nil {
 		return err
 	}
-	if token, err = c.AllreduceSum(token); err != nil {
-		return err
-	}
-	tmp := snapshot.TempName(cfg.Out, uint64(token))
 	dataStart := snapshot.DataStart(int(reserve))
-
-	var f *os.File
-	if c.Rank() == 0 {
-		if f, err = snapshot.CreateShared(tmp); err != nil {
-			return fmt.Errorf("write %s: %w", cfg.Out, err)
-		}
-	}
-	if err := c.Barrier(); err != nil {
+	f, tmp, err := sharedFile(c, cfg.Out)
+	if err != nil {
 		return err
-	}
-	if c.Rank() != 0 {
-		if f, err = snapshot.OpenShared(tmp); err != nil {
-			return fmt.Errorf("write %s: %w", cfg.Out, err)
-		}
 	}
 	entries := make([]chunkEntry, len(pieces))
 	off := base
@@ -106,19 +90,54 @@ func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Sol
 			os.Remove(tmp)
 		}
 	}
-	// Every rank returns with rank 0's verdict, so MPI jobs fail as a whole.
+	return agree(c, failure)
+}
+
+// sharedFile creates, on rank 0, a temporary file next to out that all
+// ranks then open for writing. The name carries a random token chosen by
+// rank 0 and shared by a sum to which the other ranks add zero.
+func sharedFile(c comm.Comm, out string) (*os.File, string, error) {
+	var token float64
+	if c.Rank() == 0 {
+		token = float64(rand.Uint32())
+	}
+	token, err := c.AllreduceSum(token)
+	if err != nil {
+		return nil, "", err
+	}
+	tmp := snapshot.TempName(out, uint64(token))
+	var f *os.File
+	if c.Rank() == 0 {
+		if f, err = snapshot.CreateShared(tmp); err != nil {
+			return nil, "", fmt.Errorf("write %s: %w", out, err)
+		}
+	}
+	if err := c.Barrier(); err != nil {
+		return nil, "", err
+	}
+	if c.Rank() != 0 {
+		if f, err = snapshot.OpenShared(tmp); err != nil {
+			return nil, "", fmt.Errorf("write %s: %w", out, err)
+		}
+	}
+	return f, tmp, nil
+}
+
+// agree returns rank 0's verdict on every rank: nil, or failure on rank 0
+// and a generic error elsewhere, so that MPI jobs fail as a whole.
+func agree(c comm.Comm, failure error) error {
 	ok := 1.0
 	if failure != nil {
 		ok = 0
 	}
-	if ok, err = c.AllreduceMin(ok); err != nil {
+	ok, err := c.AllreduceMin(ok)
+	switch {
+	case err != nil:
 		return err
-	}
-	if failure != nil {
+	case failure != nil:
 		return failure
-	}
-	if ok == 0 {
-		return errors.New("rank 0 failed to finish the snapshot")
+	case ok == 0:
+		return errors.New("rank 0 failed to finish the file")
 	}
 	return nil
 }

@@ -3,10 +3,12 @@ package driver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -24,6 +26,11 @@ type Options struct {
 	Progress    io.Writer     // where a terminal progress bar is drawn (usually os.Stderr)
 	Log         *slog.Logger  // batch-log progress lines; nil for none
 	LogInterval time.Duration // time between progress log lines
+	// Checkpoint is the file the run saves its state to when the context is
+	// cancelled (SIGTERM, SIGUSR1) or every CheckpointEvery, and resumes
+	// from if it exists. Empty: no checkpoints; cancellation is an error.
+	Checkpoint      string
+	CheckpointEvery time.Duration // 0: only when stopped
 	// Fault, for tests of failure handling only: the named rank fails on
 	// purpose at the named point ("start" or "step:N").
 	Fault Fault
@@ -52,6 +59,10 @@ type Result struct {
 	ExchangeFraction float64
 	// PeakRSS is each rank's peak resident memory, bytes.
 	PeakRSS []float64
+	// Resumed reports whether the run started from a checkpoint, and
+	// Restarts how many times its simulation had been resumed in all.
+	Resumed  bool
+	Restarts int
 }
 
 // Run performs the simulation described by cfg on cfg.Ranks in-process
@@ -102,19 +113,33 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	if err := gen.Init(c, dec, s.U); err != nil {
-		return nil, err
+	var bk bookkeeping
+	resumed := false
+	if opt.Checkpoint != "" {
+		if resumed, bk, err = resume(opt.Checkpoint, cfg, s); err != nil {
+			return nil, err
+		}
 	}
-	// The initial-condition buffers are garbage now; return them before the
-	// run so that the peak memory is the solver's, not the sum of both.
-	debug.FreeOSMemory()
+	if !resumed {
+		if err := gen.Init(c, dec, s.U); err != nil {
+			return nil, err
+		}
+		// The initial-condition buffers are garbage now; return them before
+		// the run so that the peak memory is the solver's, not both.
+		debug.FreeOSMemory()
+	}
 	if err := s.Start(); err != nil {
 		return nil, err
 	}
-	res := &Result{Path: cfg.Out}
-	m0, p0, scale, err := totals(c, s)
-	if err != nil {
-		return nil, err
+	res := &Result{Path: cfg.Out, Resumed: resumed, Restarts: bk.restarts}
+	if !resumed {
+		if bk.massStart, bk.momentumStart, bk.momentumScale, err = totals(c, s); err != nil {
+			return nil, err
+		}
+	}
+	if resumed && c.Rank() == 0 && opt.Log != nil {
+		opt.Log.Info("resumed from checkpoint", "path", opt.Checkpoint, "step", s.Steps,
+			"t_myr", s.Time*sys.Time()/units.Myr, "restart", bk.restarts)
 	}
 	var prog *progress.Progress
 	if c.Rank() == 0 {
@@ -122,9 +147,28 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	}
 	cells := float64(dec.Cells[0] * dec.Cells[1] * dec.Cells[2])
 	t0 := time.Now()
+	lastSave := t0
+	steps0 := s.Steps
 	for done := false; !done; {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("interrupted at step %d, t = %.4g Myr: %w", s.Steps, s.Time*sys.Time()/units.Myr, err)
+		save, stop, err := decide(c, ctx, opt, &lastSave)
+		if err != nil {
+			return nil, err
+		}
+		if stop && opt.Checkpoint == "" {
+			return nil, fmt.Errorf("interrupted at step %d, t = %.4g Myr: %w", s.Steps, s.Time*sys.Time()/units.Myr, context.Canceled)
+		}
+		if save {
+			bk.wall += time.Since(start).Seconds()
+			start = time.Now()
+			if err := saveCheckpoint(c, opt.Checkpoint, cfg, dec, s, bk); err != nil {
+				return nil, err
+			}
+			if c.Rank() == 0 && opt.Log != nil {
+				opt.Log.Info("checkpoint written", "path", opt.Checkpoint, "step", s.Steps, "t_myr", s.Time*sys.Time()/units.Myr)
+			}
+			if stop {
+				return nil, fmt.Errorf("stopped at step %d, t = %.4g Myr: %w", s.Steps, s.Time*sys.Time()/units.Myr, ErrCheckpointed)
+			}
 		}
 		if s.Steps == faultStep {
 			return nil, fmt.Errorf("injected fault at step %d", s.Steps)
@@ -144,7 +188,7 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 				slog.Int("step", s.Steps),
 				slog.Float64("t_myr", s.Time*sys.Time()/units.Myr),
 				slog.Float64("dt_myr", dt*sys.Time()/units.Myr),
-				slog.Float64("mcells_per_s", cells*float64(s.Steps)/time.Since(t0).Seconds()/1e6))
+				slog.Float64("mcells_per_s", cells*float64(s.Steps-steps0)/time.Since(t0).Seconds()/1e6))
 		}
 	}
 	loop := time.Since(t0).Seconds()
@@ -156,9 +200,9 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	res.MassStart, res.MomentumStart, res.MomentumScale = m0, p0, scale
+	res.MassStart, res.MomentumStart, res.MomentumScale = bk.massStart, bk.momentumStart, bk.momentumScale
 	res.MassEnd, res.MomentumEnd = m1, p1
-	res.CellUpdatesPerSecond = cells * float64(s.Steps) / loop
+	res.CellUpdatesPerSecond = cells * float64(s.Steps-steps0) / loop
 	res.ExchangeFraction = xfrac
 	if prog != nil {
 		prog.Finish(slog.Int("steps", s.Steps), slog.Float64("mcells_per_s", res.CellUpdatesPerSecond/1e6))
@@ -180,9 +224,15 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	h.TimeMyr = h.TimeS / units.Myr
 	h.Ranks = c.Size()
 	h.Decomposition = dec.Ranks
-	h.WallSeconds = time.Since(start).Seconds()
+	h.WallSeconds = bk.wall + time.Since(start).Seconds()
 	if err := writeSnapshot(c, cfg, dec, s, sys, h); err != nil {
 		return nil, err
+	}
+	if opt.Checkpoint != "" && c.Rank() == 0 {
+		// The snapshot is in place: the checkpoint has served its purpose.
+		if err := os.Remove(opt.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 	}
 	if res.PeakRSS, err = peakRSS(c); err != nil {
 		return nil, err
@@ -191,6 +241,31 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 		return nil, nil
 	}
 	return res, nil
+}
+
+// decide returns, identically on every rank, whether to save a checkpoint
+// before the next step and whether to stop after it: stop when any rank's
+// context is cancelled (signals reach ranks at different moments), save
+// then, or when rank 0's clock says a periodic checkpoint is due.
+func decide(c comm.Comm, ctx context.Context, opt Options, lastSave *time.Time) (save, stop bool, err error) {
+	const (
+		stopNow = 0
+		saveNow = 1
+		carryOn = 2
+	)
+	v := float64(carryOn)
+	if ctx.Err() != nil {
+		v = stopNow
+	} else if c.Rank() == 0 && opt.Checkpoint != "" && opt.CheckpointEvery > 0 && time.Since(*lastSave) >= opt.CheckpointEvery {
+		v = saveNow
+	}
+	if v, err = c.AllreduceMin(v); err != nil {
+		return false, false, err
+	}
+	if v != carryOn {
+		*lastSave = time.Now()
+	}
+	return v <= saveNow && opt.Checkpoint != "", v == stopNow, nil
 }
 
 // totals sums mass and momentum over the box (code units) and Σ|ρv|.
