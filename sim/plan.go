@@ -2,8 +2,78 @@ package main
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/turbindex/turbindex/sim/campaign"
 )
 
-// planCmd is a placeholder until the campaign package lands.
-func planCmd(args []string, w io.Writer) error { return errors.New("not yet") }
+// planCmd writes a campaign manifest (see package campaign for its format)
+// and prints one line: the path, the simulations per class and split, and
+// the sbatch --array range for one simulation per task.
+func planCmd(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	var o campaign.PlanOptions
+	fs.StringVar(&o.Preset, "preset", "paper", "campaign: paper (500 kolmogorov + 500 burgers + 1000 sweep at 500³) or demo (8 + 8 + 4 at 32³)")
+	out := fs.String("out", "manifest.csv", "manifest `path` to write")
+	fs.Uint64Var(&o.CampaignSeed, "seed", 1, "campaign seed: every simulation's seed, the sweep's indices and the splits derive from it")
+	fs.IntVar(&o.Grid, "grid", 0, "cells `N` along each axis of the cube (0: the preset's)")
+	fs.Float64Var(&o.TEndMyr, "tend", 0, "simulated time, `Myr` (0: the default, 0.5)")
+	fs.IntVar(&o.Kolmogorov, "kolmogorov", -1, "Kolmogorov (n = 11/3) simulations (-1: the preset's)")
+	fs.IntVar(&o.Burgers, "burgers", -1, "Burgers (n = 4) simulations (-1: the preset's)")
+	fs.IntVar(&o.Sweep, "sweep", -1, "sweep simulations, n uniform in [3, 4.5) (-1: the preset's)")
+	fields := fs.String("fields", "", "comma-separated cubes to store besides the Σ maps: density,velocity")
+	force := fs.Bool("force", false, "overwrite an existing manifest")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *fields != "" {
+		o.Fields = strings.Split(*fields, ",")
+	}
+	if err := checkOut(*out, *force); err != nil {
+		return usageError{err}
+	}
+	m, err := campaign.Plan(o)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := campaign.WriteFile(*out, m, *force); err != nil {
+		return err
+	}
+	c := m.Counts()
+	var parts []string
+	for i, class := range campaign.Classes {
+		n := c[i][0] + c[i][1] + c[i][2]
+		parts = append(parts, fmt.Sprintf("%s %d (%d/%d/%d)", class, n, c[i][0], c[i][1], c[i][2]))
+	}
+	p := m.Params
+	_, err = fmt.Fprintf(w, "%s: %d simulations at %d³ to %g Myr: %s train/test/holdout; --array=0-%d for --per-task 1\n",
+		*out, len(m.Rows), p.Grid, p.TEndMyr, strings.Join(parts, ", "), m.NumTasks(1)-1)
+	return err
+}
+
+// checkOut rejects an output path whose directory is missing or that
+// exists without force, before any work.
+func checkOut(path string, force bool) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--out %s: directory %s does not exist", path, dir)
+	}
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--out %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("--out %s: is a directory", path)
+	case !force:
+		return fmt.Errorf("--out %s: file already exists (use --force to overwrite)", path)
+	}
+	return nil
+}

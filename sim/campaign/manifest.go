@@ -1,0 +1,599 @@
+package campaign
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/turbindex/turbindex/sim/driver"
+	"github.com/turbindex/turbindex/sim/hydro"
+	"github.com/turbindex/turbindex/sim/turbulence"
+	"github.com/turbindex/turbindex/sim/units"
+)
+
+// Version is the first line of every manifest.
+const Version = "# turbindex manifest v1"
+
+// Header is the CSV header row of a manifest.
+const Header = "id,class,index,seed,split"
+
+// Classes of simulations, in the order the planner writes them.
+const (
+	Kolmogorov = "kolmogorov" // spectral index exactly 11/3
+	Burgers    = "burgers"    // spectral index exactly 4
+	Sweep      = "sweep"      // spectral index drawn from [SweepMin, SweepMax)
+)
+
+// Classes lists the classes in manifest order.
+var Classes = []string{Kolmogorov, Burgers, Sweep}
+
+// Splits of the data set, by simulation.
+const (
+	Train   = "train"
+	Test    = "test"
+	Holdout = "holdout"
+)
+
+// Splits lists the splits.
+var Splits = []string{Train, Test, Holdout}
+
+// Spectral indices of the classes (n in P(k) ∝ k^−n) and the range the
+// sweep's indices are drawn from.
+const (
+	KolmogorovIndex = 11.0 / 3
+	BurgersIndex    = 4.0
+	SweepMin        = 3.0
+	SweepMax        = 4.5
+)
+
+// Lock protocol: a task that runs a row holds LockPath and refreshes its
+// modification time at least every Heartbeat; Status takes a lock older
+// than StaleAfter for the remains of a task that died.
+const (
+	Heartbeat  = time.Minute
+	StaleAfter = 5 * time.Minute
+)
+
+// Params are the campaign parameters shared by every row: the flags of
+// `sim run` other than index and seed (see driver.Config).
+type Params struct {
+	Preset       string   // preset the plan started from (informational)
+	CampaignSeed uint64   // seed the rows' seeds, indices and splits were drawn from (informational)
+	Grid         int      // cells along each axis of the cube
+	TEndMyr      float64  // simulated time, Myr
+	Mach         float64  // 3-D rms Mach number of the initial velocity field
+	BoxPc        float64  // box edge, pc
+	TempK        float64  // gas temperature, K
+	Mu           float64  // mean molecular weight
+	Rho0         float64  // mean density, g cm⁻³
+	CFL          float64  // Courant number
+	Order        int      // 1: donor cell; 2: VL2 + PLM
+	KMin         float64  // smallest driven |k|, units of 2π/L
+	KMax         float64  // largest driven |k|, units of 2π/L; 0 means N/2
+	Fields       []string // cubes stored besides the Σ maps: density, velocity; nil for none
+}
+
+// Row is one simulation of the manifest.
+type Row struct {
+	ID    string  // unique; a safe file name, the base name of the row's outputs
+	Class string  // Kolmogorov, Burgers or Sweep
+	Index float64 // spectral index n, P(k) ∝ k^−n (dimensionless)
+	Seed  uint64  // random seed of the initial velocity field; unique in the manifest
+	Split string  // Train, Test or Holdout
+	Line  int     // 1-based line of the row in the manifest file, for error messages
+}
+
+// Manifest is a campaign: its parameters and its simulations in row order.
+type Manifest struct {
+	Params Params
+	Rows   []Row
+}
+
+// LineError is an error in a manifest file at a line. Line 0 means the
+// file as a whole.
+type LineError struct {
+	Name string // file name as given to Read
+	Line int    // 1-based line number, 0 for the whole file
+	Msg  string
+}
+
+// Error formats the error as "name:line: msg" ("name: msg" for line 0).
+func (e *LineError) Error() string {
+	if e.Line == 0 {
+		return e.Name + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg)
+}
+
+// paramKeys are the parameter keys in the order Write writes them.
+var paramKeys = []string{
+	"preset", "campaign_seed", "grid", "tend_myr", "mach", "box_pc", "temp_k", "mu",
+	"rho0_cgs", "cfl", "order", "kmin", "kmax", "fields",
+}
+
+// firstRowLine is the line of row 0 in a file written by Write: the
+// version line, one line per parameter, the header row.
+var firstRowLine = 1 + len(paramKeys) + 1 + 1
+
+// SnapshotPath returns the snapshot file of row id in outdir: outdir/id.tsnap.
+func SnapshotPath(outdir, id string) string { return filepath.Join(outdir, id+".tsnap") }
+
+// CheckpointPath returns the checkpoint file of row id in outdir:
+// outdir/id.ckpt.
+func CheckpointPath(outdir, id string) string { return filepath.Join(outdir, id+".ckpt") }
+
+// LockPath returns the lock file of row id in outdir: outdir/id.lock. It
+// exists while a task runs the row, and its modification time is refreshed
+// at least every Heartbeat.
+func LockPath(outdir, id string) string { return filepath.Join(outdir, id+".lock") }
+
+// Config returns the `sim run` configuration of row r: the manifest's
+// parameters with the row's index and seed, writing SnapshotPath(outdir,
+// r.ID) (Force true: a task overwrites what it decided to redo) on one
+// in-process rank. Parameters the manifest does not carry keep
+// driver.Defaults.
+func (m *Manifest) Config(r Row, outdir string) driver.Config {
+	p := m.Params
+	c := driver.Defaults()
+	c.Problem = "turbulence"
+	c.Grid, c.TEndMyr, c.Mach = p.Grid, p.TEndMyr, p.Mach
+	c.BoxPc, c.TempK, c.Mu, c.Rho0 = p.BoxPc, p.TempK, p.Mu, p.Rho0
+	c.CFL, c.Order, c.KMin, c.KMax = p.CFL, p.Order, p.KMin, p.KMax
+	c.Fields = slices.Clone(p.Fields)
+	c.Index, c.Seed = r.Index, r.Seed
+	c.Out, c.Force, c.Ranks = SnapshotPath(outdir, r.ID), true, 1
+	return c
+}
+
+// NumTasks returns the number of array tasks of perTask rows each (≥ 1)
+// that cover the manifest: task IDs run from 0 to NumTasks−1.
+func (m *Manifest) NumTasks(perTask int) int {
+	if perTask < 1 {
+		panic("campaign: perTask must be at least 1")
+	}
+	return (len(m.Rows) + perTask - 1) / perTask
+}
+
+// TaskRows returns the rows array task task runs with perTask rows per
+// task: rows task·perTask … task·perTask+perTask−1 (fewer for the last
+// task). A task ID outside [0, NumTasks) or perTask < 1 is an error.
+func (m *Manifest) TaskRows(task, perTask int) ([]Row, error) {
+	if perTask < 1 {
+		return nil, fmt.Errorf("%d rows per task: must be at least 1", perTask)
+	}
+	n := m.NumTasks(perTask)
+	if task < 0 || task >= n {
+		return nil, fmt.Errorf("task %d: out of range, %d rows at %d per task make tasks 0-%d", task, len(m.Rows), perTask, n-1)
+	}
+	lo := task * perTask
+	return m.Rows[lo:min(lo+perTask, len(m.Rows))], nil
+}
+
+// Write writes the manifest in the format described in the package
+// documentation. It does not validate m; Plan and Read return valid
+// manifests.
+func (m *Manifest) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	p := m.Params
+	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	vals := []string{
+		p.Preset, strconv.FormatUint(p.CampaignSeed, 10), strconv.Itoa(p.Grid), g(p.TEndMyr), g(p.Mach),
+		g(p.BoxPc), g(p.TempK), g(p.Mu), g(p.Rho0), g(p.CFL), strconv.Itoa(p.Order), g(p.KMin), g(p.KMax),
+		strings.Join(p.Fields, ","),
+	}
+	bw.WriteString(Version + "\n")
+	for i, k := range paramKeys {
+		bw.WriteString("# " + k + "=" + vals[i] + "\n")
+	}
+	bw.WriteString(Header + "\n")
+	for _, r := range m.Rows {
+		bw.WriteString(r.ID + "," + r.Class + "," + g(r.Index) + "," + strconv.FormatUint(r.Seed, 10) + "," + r.Split + "\n")
+	}
+	return bw.Flush()
+}
+
+// WriteFile writes m to path atomically: a temporary file in the same
+// directory, fsynced, renamed into place, and the directory fsynced, so
+// path holds either its old content or the whole new manifest. Without
+// force it refuses to replace an existing file.
+func WriteFile(path string, m *Manifest, force bool) error {
+	if err := checkTarget(path, force); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp makes the file 0600; a manifest is meant to be shared.
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := m.Write(tmp); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := checkTarget(path, force); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: some file systems cannot sync directories
+		d.Close()
+	}
+	return nil
+}
+
+// checkTarget refuses a path that is a directory, or exists without force.
+func checkTarget(path string, force bool) error {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("write %s: is a directory", path)
+	case !force:
+		return fmt.Errorf("write %s: file already exists (refusing to overwrite without force)", path)
+	}
+	return nil
+}
+
+// ReadFile reads and validates the manifest at path (see Read).
+func ReadFile(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// Read parses and validates a manifest. Errors are one line, a *LineError
+// "name:line: what", naming the first problem found: a missing, unknown,
+// duplicate or invalid parameter, a wrong header row, a row with the wrong
+// number of fields, a bad id, class, index, seed or split, a duplicate id
+// or seed (naming the line of the first), or no rows at all.
+func Read(r io.Reader, name string) (*Manifest, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	fail := func(ln int, format string, args ...any) error {
+		return &LineError{Name: name, Line: ln, Msg: fmt.Sprintf(format, args...)}
+	}
+	next := func() (string, bool) {
+		if !sc.Scan() {
+			return "", false
+		}
+		line++
+		return strings.TrimSuffix(sc.Text(), "\r"), true
+	}
+
+	text, ok := next()
+	if !ok {
+		if err := sc.Err(); err != nil {
+			return nil, fail(line+1, "%v", err)
+		}
+		return nil, fail(0, "empty file, want a manifest starting %q", Version)
+	}
+	if text != Version {
+		return nil, fail(line, "got %q, want the manifest version line %q", truncate(text), Version)
+	}
+
+	// Parameter lines, up to the header row.
+	vals := map[string]string{}
+	lines := map[string]int{}
+	headerLine := 0
+	for {
+		text, ok = next()
+		if !ok {
+			if err := sc.Err(); err != nil {
+				return nil, fail(line+1, "%v", err)
+			}
+			return nil, fail(line, "file ends before the header row %q", Header)
+		}
+		if !strings.HasPrefix(text, "#") {
+			headerLine = line
+			break
+		}
+		key, val, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(text, "#")), "=")
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		switch {
+		case !ok || key == "":
+			return nil, fail(line, "bad parameter line %q, want \"# key=value\"", truncate(text))
+		case !slices.Contains(paramKeys, key):
+			return nil, fail(line, "unknown parameter %q, want one of %s", truncate(key), strings.Join(paramKeys, ", "))
+		case lines[key] != 0:
+			return nil, fail(line, "duplicate parameter %q (first on line %d)", key, lines[key])
+		}
+		vals[key], lines[key] = val, line
+	}
+	for _, k := range paramKeys {
+		if lines[k] == 0 {
+			return nil, fail(headerLine, "missing parameter line \"# %s=...\" before the header row", k)
+		}
+	}
+	p, pe := parseParams(vals)
+	if pe == nil {
+		pe = checkParams(p)
+	}
+	if pe != nil {
+		return nil, fail(lines[pe.key], "%s=%s: %s", pe.key, truncate(vals[pe.key]), pe.msg)
+	}
+
+	if err := checkHeader(text); err != nil {
+		return nil, fail(headerLine, "%v", err)
+	}
+
+	m := &Manifest{Params: p}
+	ids := map[string]int{}
+	seeds := map[uint64]int{}
+	for {
+		text, ok = next()
+		if !ok {
+			break
+		}
+		row, msg := parseRow(text)
+		if msg != "" {
+			return nil, fail(line, "%s", msg)
+		}
+		if first, dup := ids[row.ID]; dup {
+			return nil, fail(line, "duplicate id %q (first on line %d)", row.ID, first)
+		}
+		if first, dup := seeds[row.Seed]; dup {
+			return nil, fail(line, "duplicate seed %d (first on line %d): seeds must be distinct", row.Seed, first)
+		}
+		ids[row.ID], seeds[row.Seed] = line, line
+		row.Line = line
+		m.Rows = append(m.Rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fail(line+1, "%v", err)
+	}
+	if len(m.Rows) == 0 {
+		return nil, fail(headerLine, "no simulations after the header row")
+	}
+	return m, nil
+}
+
+// checkHeader checks the CSV header row, naming the first wrong column.
+func checkHeader(text string) error {
+	want := strings.Split(Header, ",")
+	got := strings.Split(text, ",")
+	for i, w := range want {
+		switch {
+		case i >= len(got):
+			return fmt.Errorf("header row %q: missing column %q, want %q", truncate(text), w, Header)
+		case strings.TrimSpace(got[i]) != w:
+			if slices.Contains(got, w) {
+				return fmt.Errorf("header row %q: column %d is %q, want %q (columns must be %q in this order)", truncate(text), i+1, truncate(got[i]), w, Header)
+			}
+			return fmt.Errorf("header row %q: missing column %q, want %q", truncate(text), w, Header)
+		}
+	}
+	if len(got) > len(want) {
+		return fmt.Errorf("header row %q: extra column %q, want %q", truncate(text), truncate(got[len(want)]), Header)
+	}
+	return nil
+}
+
+var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// maxIDLen bounds ids so that id + ".tsnap" and temporary names stay well
+// inside NAME_MAX (255 bytes).
+const maxIDLen = 128
+
+// parseRow parses one manifest row; a non-empty msg says what is wrong.
+func parseRow(text string) (Row, string) {
+	if text == "" {
+		return Row{}, "empty line (no blank lines are allowed after the header row)"
+	}
+	if strings.HasPrefix(text, "#") {
+		return Row{}, "comment line after the header row (comments must come before it)"
+	}
+	f := strings.Split(text, ",")
+	if len(f) != 5 {
+		return Row{}, fmt.Sprintf("row has %d fields, want 5 (%s)", len(f), Header)
+	}
+	r := Row{ID: f[0], Class: f[1], Split: f[4]}
+	if msg := checkID(r.ID); msg != "" {
+		return Row{}, msg
+	}
+	if !slices.Contains(Classes, r.Class) {
+		return Row{}, fmt.Sprintf("id %s: unknown class %q, want %s", r.ID, truncate(r.Class), strings.Join(Classes, ", "))
+	}
+	x, err := strconv.ParseFloat(f[2], 64)
+	if err != nil {
+		return Row{}, fmt.Sprintf("id %s: index %q is not a number", r.ID, truncate(f[2]))
+	}
+	if msg := checkIndex(r.Class, x); msg != "" {
+		return Row{}, fmt.Sprintf("id %s: %s", r.ID, msg)
+	}
+	r.Index = x
+	if r.Seed, err = strconv.ParseUint(f[3], 10, 64); err != nil {
+		return Row{}, fmt.Sprintf("id %s: seed %q is not an unsigned 64-bit decimal integer", r.ID, truncate(f[3]))
+	}
+	if !slices.Contains(Splits, r.Split) {
+		return Row{}, fmt.Sprintf("id %s: unknown split %q, want %s", r.ID, truncate(r.Split), strings.Join(Splits, ", "))
+	}
+	return r, ""
+}
+
+// checkID says what is wrong with an id, or returns "".
+func checkID(id string) string {
+	switch {
+	case id == "":
+		return "empty id"
+	case len(id) > maxIDLen:
+		return fmt.Sprintf("id %q is longer than %d bytes", truncate(id), maxIDLen)
+	case !safeID.MatchString(id):
+		return fmt.Sprintf("id %q is not a safe file name (want letters, digits, '.', '_', '-', starting with a letter or digit)", truncate(id))
+	}
+	return ""
+}
+
+// checkIndex says what is wrong with a row's spectral index, or returns "".
+func checkIndex(class string, x float64) string {
+	switch {
+	case !(x >= 1 && x <= 6):
+		return fmt.Sprintf("index %g: spectral index must be in [1, 6]", x)
+	case class == Kolmogorov && x != KolmogorovIndex:
+		return fmt.Sprintf("index %g: a kolmogorov row has index 11/3 (%s)", x, strconv.FormatFloat(KolmogorovIndex, 'g', -1, 64))
+	case class == Burgers && x != BurgersIndex:
+		return fmt.Sprintf("index %g: a burgers row has index 4", x)
+	}
+	return ""
+}
+
+// truncate shortens s for an error message.
+func truncate(s string) string {
+	const n = 60
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// paramError is an invalid campaign parameter.
+type paramError struct{ key, msg string }
+
+// parseParams converts the parameter values; a value that does not parse
+// is a paramError.
+func parseParams(v map[string]string) (Params, *paramError) {
+	var p Params
+	var pe *paramError
+	fl := func(key string, dst *float64) {
+		if pe != nil {
+			return
+		}
+		x, err := strconv.ParseFloat(v[key], 64)
+		if err != nil {
+			pe = &paramError{key, "not a number"}
+		}
+		*dst = x
+	}
+	in := func(key string, dst *int) {
+		if pe != nil {
+			return
+		}
+		x, err := strconv.Atoi(v[key])
+		if err != nil {
+			pe = &paramError{key, "not an integer"}
+		}
+		*dst = x
+	}
+	p.Preset = v["preset"]
+	var err error
+	if p.CampaignSeed, err = strconv.ParseUint(v["campaign_seed"], 10, 64); err != nil {
+		return p, &paramError{"campaign_seed", "not an unsigned 64-bit decimal integer"}
+	}
+	in("grid", &p.Grid)
+	fl("tend_myr", &p.TEndMyr)
+	fl("mach", &p.Mach)
+	fl("box_pc", &p.BoxPc)
+	fl("temp_k", &p.TempK)
+	fl("mu", &p.Mu)
+	fl("rho0_cgs", &p.Rho0)
+	fl("cfl", &p.CFL)
+	in("order", &p.Order)
+	fl("kmin", &p.KMin)
+	fl("kmax", &p.KMax)
+	if f := v["fields"]; f != "" {
+		p.Fields = strings.Split(f, ",")
+		for i := range p.Fields {
+			p.Fields[i] = strings.TrimSpace(p.Fields[i])
+		}
+	}
+	return p, pe
+}
+
+var safePreset = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// checkParams applies the rules of driver.Config.Validate (without the
+// output-path check) to the campaign parameters, through the same helpers
+// (driver.MinGrid, units.NewSystem, hydro.MaxCFL, turbulence.Spectrum),
+// and reports the first bad one.
+func checkParams(p Params) *paramError {
+	finitePos := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) }
+	cells := [3]int{p.Grid, p.Grid, p.Grid}
+	switch {
+	case !safePreset.MatchString(p.Preset):
+		return &paramError{"preset", "want a name of letters, digits, '.', '_', '-'"}
+	case p.Grid < driver.MinGrid:
+		return &paramError{"grid", fmt.Sprintf("must be at least %d", driver.MinGrid)}
+	}
+	// The largest grid the turbulence generator supports; index and band
+	// are checked below.
+	if err := (turbulence.Spectrum{Index: BurgersIndex}).Validate(p.Grid); err != nil {
+		return &paramError{"grid", err.Error()}
+	}
+	switch {
+	case !finitePos(p.TEndMyr):
+		return &paramError{"tend_myr", "must be positive"}
+	case !finitePos(p.Mach):
+		return &paramError{"mach", "must be positive"}
+	case !finitePos(p.BoxPc):
+		return &paramError{"box_pc", "must be positive and finite"}
+	case !finitePos(p.TempK):
+		return &paramError{"temp_k", "must be positive and finite"}
+	case !finitePos(p.Mu):
+		return &paramError{"mu", "must be positive and finite"}
+	case !finitePos(p.Rho0):
+		return &paramError{"rho0_cgs", "must be positive and finite"}
+	}
+	if _, err := units.NewSystem(p.BoxPc, p.Rho0, p.TempK, p.Mu); err != nil {
+		return &paramError{"box_pc", err.Error()} // not reached: checked above
+	}
+	if lim := hydro.MaxCFL(cells); !(p.CFL > 0 && p.CFL <= lim) {
+		return &paramError{"cfl", fmt.Sprintf("must be in (0, %.4g], the stability limit of the unsplit scheme in 3-D", lim)}
+	}
+	if p.Order != 1 && p.Order != 2 {
+		return &paramError{"order", "must be 1 or 2"}
+	}
+	if !(p.KMin >= 0) || math.IsInf(p.KMin, 0) {
+		return &paramError{"kmin", "must be ≥ 0 and finite"}
+	}
+	if !(p.KMax >= 0) || math.IsInf(p.KMax, 0) {
+		return &paramError{"kmax", "must be ≥ 0 (0 means N/2) and finite"}
+	}
+	if err := (turbulence.Spectrum{Index: BurgersIndex, KMin: p.KMin, KMax: p.KMax}).Validate(p.Grid); err != nil {
+		return &paramError{"kmax", fmt.Sprintf("with kmin=%g and grid=%d: %v", p.KMin, p.Grid, err)}
+	}
+	for i, f := range p.Fields {
+		if !slices.Contains(driver.CubeFields, f) {
+			return &paramError{"fields", fmt.Sprintf("unknown field %q, want some of %s", truncate(f), strings.Join(driver.CubeFields, ","))}
+		}
+		if slices.Contains(p.Fields[:i], f) {
+			return &paramError{"fields", fmt.Sprintf("field %q listed twice", f)}
+		}
+	}
+	return nil
+}
