@@ -19,7 +19,14 @@ import (
 // its stderr lines.
 func startSim(t *testing.T, args ...string) (*exec.Cmd, <-chan string) {
 	t.Helper()
+	return startSimEnv(t, nil, args...)
+}
+
+// startSimEnv is startSim with extra environment variables.
+func startSimEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
 	cmd := exec.Command(simBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
