@@ -126,4 +126,3 @@ func TestTaskBadInput(t *testing.T) {
 		}
 	}
 }
-
