@@ -220,9 +220,9 @@ func parseFault(s string) (driver.Fault, error) {
 func printSummary(res *driver.Result) {
 	h := res.Header
 	maxRSS := slices.Max(res.PeakRSS)
-	fmt.Printf("%s: %s %d³ t=%.4g Myr in %d steps on %d ranks, %.1f s wall, %.2f M cell-updates/s, ghost exchange %.0f%%, max rank RSS %.0f MiB, mass drift %.1e\n",
-		res.Path, h.Problem, h.Grid[0], h.TimeMyr, h.Steps, h.Ranks, h.WallSeconds, res.CellUpdatesPerSecond/1e6,
-		100*res.ExchangeFraction, maxRSS/(1<<20), (res.MassEnd-res.MassStart)/res.MassStart)
+	fmt.Printf("%s: %s %d³ t=%.4g Myr in %d steps on %d ranks, %.1f s wall (setup %.1f, steps %.1f, write %.1f), %.2f M cell-updates/s, ghost exchange %.0f%%, max rank RSS %.0f MiB, mass drift %.1e\n",
+		res.Path, h.Problem, h.Grid[0], h.TimeMyr, h.Steps, h.Ranks, h.WallSeconds, res.SetupSeconds, res.LoopSeconds, res.WriteSeconds,
+		res.CellUpdatesPerSecond/1e6, 100*res.ExchangeFraction, maxRSS/(1<<20), (res.MassEnd-res.MassStart)/res.MassStart)
 }
 
 // parse parses args, rejecting stray positional arguments.

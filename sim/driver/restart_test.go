@@ -122,3 +122,45 @@ func TestCheckpointOfAnotherRun(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// countCheckpoints is a slog handler counting "checkpoint written" records.
+type countCheckpoints struct{ n *int }
+
+func (h countCheckpoints) Enabled(context.Context, slog.Level) bool { return true }
+func (h countCheckpoints) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h countCheckpoints) WithGroup(string) slog.Handler            { return h }
+func (h countCheckpoints) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "checkpoint written" {
+		*h.n++
+	}
+	return nil
+}
+
+// TestPeriodicCheckpoints saves a checkpoint before every step (an interval
+// of 1 ns) and checks that this changes nothing in the result, and that the
+// checkpoint is gone once the snapshot is written.
+func TestPeriodicCheckpoints(t *testing.T) {
+	cfg := Defaults()
+	cfg.Grid = 16
+	cfg.Ranks = 2
+	cfg.Fields = []string{"density"}
+	ref, refFile := run(t, cfg)
+	want, _ := refFile.Read("density")
+	dir := t.TempDir()
+	cfg.Out = filepath.Join(dir, "run.tsnap")
+	n := 0
+	ckpt := filepath.Join(dir, "run.ckpt")
+	res, f := run(t, cfg, Options{Checkpoint: ckpt, CheckpointEvery: 1, Log: slog.New(countCheckpoints{&n})})
+	if n < ref.Header.Steps-1 {
+		t.Errorf("%d periodic checkpoints in %d steps", n, res.Header.Steps)
+	}
+	got, _ := f.Read("density")
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("density[%d] = %v with checkpoints, %v without", i, got[i], want[i])
+		}
+	}
+	if _, err := os.Stat(ckpt); err == nil {
+		t.Error("checkpoint left after the run")
+	}
+}

@@ -57,6 +57,10 @@ type Result struct {
 	// ExchangeFraction is the share of the time loop spent in ghost
 	// exchanges (waiting included), averaged over ranks.
 	ExchangeFraction float64
+	// Seconds of wall time of this segment spent setting up (initial
+	// conditions or reading the checkpoint), in the time loop (checkpoints
+	// included) and writing the snapshot, on rank 0.
+	SetupSeconds, LoopSeconds, WriteSeconds float64
 	// PeakRSS is each rank's peak resident memory, bytes.
 	PeakRSS []float64
 	// Resumed reports whether the run started from a checkpoint, and
@@ -147,6 +151,7 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	}
 	cells := float64(dec.Cells[0] * dec.Cells[1] * dec.Cells[2])
 	t0 := time.Now()
+	setup := t0.Sub(start).Seconds()
 	lastSave := t0
 	steps0 := s.Steps
 	for done := false; !done; {
@@ -225,9 +230,11 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	h.Ranks = c.Size()
 	h.Decomposition = dec.Ranks
 	h.WallSeconds = bk.wall + time.Since(start).Seconds()
+	tw := time.Now()
 	if err := writeSnapshot(c, cfg, dec, s, sys, h); err != nil {
 		return nil, err
 	}
+	res.SetupSeconds, res.LoopSeconds, res.WriteSeconds = setup, loop, time.Since(tw).Seconds()
 	if opt.Checkpoint != "" && c.Rank() == 0 {
 		// The snapshot is in place: the checkpoint has served its purpose.
 		if err := os.Remove(opt.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
