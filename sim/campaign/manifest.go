@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/turbindex/turbindex/sim/atomicfile"
 	"github.com/turbindex/turbindex/sim/driver"
 	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/turbulence"
@@ -206,65 +206,7 @@ func (m *Manifest) Write(w io.Writer) error {
 // path holds either its old content or the whole new manifest. Without
 // force it refuses to replace an existing file.
 func WriteFile(path string, m *Manifest, force bool) error {
-	if err := checkTarget(path, force); err != nil {
-		return err
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes the file 0600; a manifest is meant to be shared.
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := m.Write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := checkTarget(path, force); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	done = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: some file systems cannot sync directories
-		d.Close()
-	}
-	return nil
-}
-
-// checkTarget refuses a path that is a directory, or exists without force.
-func checkTarget(path string, force bool) error {
-	st, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("write %s: %w", path, err)
-	case st.IsDir():
-		return fmt.Errorf("write %s: is a directory", path)
-	case !force:
-		return fmt.Errorf("write %s: file already exists (refusing to overwrite without force)", path)
-	}
-	return nil
+	return atomicfile.Write(path, force, func(f *os.File) error { return m.Write(f) })
 }
 
 // ReadFile reads and validates the manifest at path (see Read).

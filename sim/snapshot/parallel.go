@@ -6,8 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
+
+	"github.com/turbindex/turbindex/sim/atomicfile"
 )
 
 // Writing one file from many processes (MPI ranks) goes like this: every
@@ -51,10 +51,7 @@ func DataStart(reserve int) int64 { return int64(preambleSize + reserve) }
 
 // TempName returns the hidden temporary file next to path that processes
 // sharing token write together.
-func TempName(path string, token uint64) string {
-	dir, base := filepath.Split(path)
-	return filepath.Join(dir, "."+base+"."+strconv.FormatUint(token, 36)+".tmp")
-}
+func TempName(path string, token uint64) string { return atomicfile.TempName(path, token) }
 
 // NewChunkInfo returns the header entry of a chunk with the given start and
 // shape whose stored bytes (from EncodeChunk, with checksum sum) lie at
@@ -89,18 +86,7 @@ func WriteHeader(w io.WriterAt, h Header, reserve int, dataBytes uint64) error {
 
 // Commit renames the finished temporary file tmp to path and syncs the
 // directory. Without force it refuses to replace an existing path.
-func Commit(tmp, path string, force bool) error {
-	if err := checkTarget(path, force); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("write %s: file is in place but the directory sync failed: %w", path, err)
-	}
-	return nil
-}
+func Commit(tmp, path string, force bool) error { return atomicfile.Commit(tmp, path, force) }
 
 // CreateShared creates the temporary file name for writing, failing if it
 // exists; OpenShared opens it from the other processes.
