@@ -145,3 +145,17 @@ func SyncDir(dir string) error {
 	}
 	return err
 }
+
+// WriteBytes creates path atomically with the concatenation of parts,
+// replacing an existing file (the callers regenerate derived files: caches,
+// figures, tables).
+func WriteBytes(path string, parts ...[]byte) error {
+	return Write(path, true, func(f *os.File) error {
+		for _, p := range parts {
+			if _, err := f.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

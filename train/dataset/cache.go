@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/turbindex/turbindex/sim/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -117,36 +118,7 @@ func writeCache(path string, key uint64, size int, pix []float32) (err error) {
 	hd = binary.LittleEndian.AppendUint32(hd, PerSnapshot)
 	hd = binary.LittleEndian.AppendUint64(hd, xxhash.Sum64(raw))
 	hd = binary.LittleEndian.AppendUint64(hd, uint64(len(payload)))
-	return writeAtomic(path, hd, payload)
-}
-
-// writeAtomic writes the concatenation of parts to path through a temporary
-// file in the same directory, synced, closed and renamed into place; on
-// failure the temporary file is removed and path is untouched.
-func writeAtomic(path string, parts ...[]byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	for _, p := range parts {
-		if _, err = f.Write(p); err != nil {
-			return err
-		}
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, hd, payload)
 }
 
 // shuffle returns the bytes of 4-byte values regrouped by byte position.

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -187,4 +189,31 @@ func (s *snap) decode(size int) ([]float32, error) {
 		return nil, fmt.Errorf("%s: %w", s.f.Path, err)
 	}
 	return block, nil
+}
+
+// RowOf returns the campaign row a standalone snapshot stands for, from its
+// header: the id is the file's base name without .tsnap, the index and seed
+// are the run's, the class follows from the index (11/3 Kolmogorov, 4
+// Burgers, anything else the sweep) and the split is empty.
+func RowOf(path string) (campaign.Row, error) {
+	f, err := snapshot.Open(path)
+	if err != nil {
+		return campaign.Row{}, err
+	}
+	defer f.Close()
+	var params struct {
+		Index *float64 `json:"index"`
+		Seed  *uint64  `json:"seed"`
+	}
+	if err := json.Unmarshal(f.Header.Params, &params); err != nil || params.Index == nil || params.Seed == nil {
+		return campaign.Row{}, fmt.Errorf("%s: header params have no index and seed: not a turbulence snapshot", path)
+	}
+	row := campaign.Row{ID: strings.TrimSuffix(filepath.Base(path), ".tsnap"), Index: *params.Index, Seed: *params.Seed, Class: campaign.Sweep}
+	switch row.Index {
+	case campaign.KolmogorovIndex:
+		row.Class = campaign.Kolmogorov
+	case campaign.BurgersIndex:
+		row.Class = campaign.Burgers
+	}
+	return row, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/turbindex/turbindex/sim/atomicfile"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -60,7 +61,7 @@ func WritePNG(path string, img Image, lo, hi float64) error {
 	if err != nil {
 		return fmt.Errorf("png %s: %w", path, err)
 	}
-	if err := writeAtomic(path, out); err != nil {
+	if err := atomicfile.WriteBytes(path, out); err != nil {
 		return fmt.Errorf("png %s: %w", path, err)
 	}
 	return nil
