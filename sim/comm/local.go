@@ -227,10 +227,14 @@ func (c *localComm) Alltoallv(send []float64, sendCounts []int, recv []float64, 
 	if err := CheckAlltoallv(c.w.size, send, sendCounts, recv, recvCounts); err != nil {
 		return fmt.Errorf("alltoallv: %w", err)
 	}
+	// Post views of the send buffer, not copies: every rank copies its
+	// parts straight out of the others' buffers, and a second rendezvous
+	// keeps each sender from returning (and reusing its buffer) before all
+	// receivers are done with it.
 	parts := make([][]float64, c.w.size)
 	off := 0
 	for r, n := range sendCounts {
-		parts[r] = append([]float64(nil), send[off:off+n]...)
+		parts[r] = send[off : off+n : off+n]
 		off += n
 	}
 	all, err := c.exchange(parts)
@@ -245,7 +249,8 @@ func (c *localComm) Alltoallv(send []float64, sendCounts []int, recv []float64, 
 		}
 		off += copy(recv[off:], part)
 	}
-	return nil
+	_, err = c.exchange(nil)
+	return err
 }
 
 func (c *localComm) ExscanInt(x int64) (int64, error) {

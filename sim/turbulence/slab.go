@@ -46,11 +46,15 @@ func VelocitySlab(c comm.Comm, n int, s Spectrum, rms float64) (*Slab, error) {
 	out := &Slab{N: n, Y0: y0, Y1: y1}
 
 	spec := fillSlab(n, s, z0, z1)
+	// The transpose buffers serve the three components in turn: fresh
+	// memory costs a page fault per 4 KiB on first touch, which dominated
+	// the set-up before they were reused.
+	var buf transposeBuffers
 	for comp := range spec {
 		// x and y lines lie within each kz plane of the slab.
 		fftRows(n, spec[comp], true)
 		fftStrided(n, spec[comp], n, n*n, z1-z0, true)
-		lines, err := transpose(c, n, spec[comp], z0, z1)
+		lines, err := transpose(c, n, spec[comp], z0, z1, &buf)
 		if err != nil {
 			return nil, fmt.Errorf("turbulence: transpose: %w", err)
 		}
@@ -104,13 +108,26 @@ func fillSlab(n int, s Spectrum, z0, z1 int) [3][]complex128 {
 	return spec
 }
 
+// transposeBuffers are the work arrays of transpose, kept between calls.
+type transposeBuffers struct{ send, recv, lines []complex128 }
+
+// grow returns b resized to n elements, reallocated only if too small.
+func grow(b []complex128, n int) []complex128 {
+	if cap(b) < n {
+		return make([]complex128, n)
+	}
+	return b[:n]
+}
+
 // transpose turns rank c's z-slab [z−z0][y][x] of a complex field into its
-// y-slab [y−y0][z][x] by an all-to-all exchange.
-func transpose(c comm.Comm, n int, slab []complex128, z0, z1 int) ([]complex128, error) {
+// y-slab [y−y0][z][x] by an all-to-all exchange. The result lives in
+// buf.lines until the next call.
+func transpose(c comm.Comm, n int, slab []complex128, z0, z1 int, buf *transposeBuffers) ([]complex128, error) {
 	size := c.Size()
 	y0, y1 := SlabRange(n, size, c.Rank())
 	sendCounts, recvCounts := make([]int, size), make([]int, size)
-	send := make([]complex128, 0, len(slab))
+	buf.send = grow(buf.send, len(slab))
+	send := buf.send[:0]
 	for q := range size {
 		qy0, qy1 := SlabRange(n, size, q)
 		qz0, qz1 := SlabRange(n, size, q)
@@ -120,13 +137,15 @@ func transpose(c comm.Comm, n int, slab []complex128, z0, z1 int) ([]complex128,
 			send = append(send, slab[(p*n+qy0)*n:(p*n+qy1)*n]...)
 		}
 	}
-	recv := make([]complex128, (y1-y0)*n*n)
+	buf.recv = grow(buf.recv, (y1-y0)*n*n)
+	recv := buf.recv
 	if err := c.Alltoallv(floats(send), sendCounts, floats(recv), recvCounts); err != nil {
 		return nil, err
 	}
 	// recv holds, for each source q in turn, its planes z in [qz0, qz1) of
 	// my rows: reorder into [y][z][x].
-	lines := make([]complex128, len(recv))
+	buf.lines = grow(buf.lines, len(recv))
+	lines := buf.lines
 	off := 0
 	for q := range size {
 		qz0, qz1 := SlabRange(n, size, q)
