@@ -1,13 +1,259 @@
-// Command train will build the image dataset from snapshots and train the
-// CNN that reads the turbulence index off column-density maps (issue 5).
+// Command train builds image sets from simulation snapshots and trains,
+// evaluates and inspects the CNN that reads the turbulence index off
+// column-density maps.
+//
+//	train images   --snapshot X.tsnap --out dir/
+//	train fit      --manifest m.csv --snapshots snaps/ --task classify|regress --epochs E --out run/
+//	train eval     --run run/ [--split holdout]
+//	train saliency --run run/ [--count 8]
+//	train embed    --run run/
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/dataset"
+	"github.com/turbindex/turbindex/train/experiment"
 )
 
+const usage = `usage: train <command> [flags]
+
+commands:
+  images    write the 48 images of a snapshot as PNG (one log-Σ range)
+  fit       train the CNN on a campaign (classify Kolmogorov/Burgers, or regress n)
+  eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
+  saliency  image | saliency pairs of holdout images
+  embed     penultimate-layer activations of holdout images (embeddings.csv)
+
+Run 'train <command> -h' for the flags of a command.
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "train: not yet implemented (the CNN trainer arrives with its issue); see README.md")
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "images":
+		err = imagesCmd(args)
+	case "fit":
+		err = fitCmd(args, log)
+	case "eval":
+		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+			split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
+			return func() error {
+				m, err := experiment.Eval(run, *split, log)
+				if err == nil {
+					report(m)
+				}
+				return err
+			}
+		})
+	case "saliency":
+		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+			count := fs.Int("count", 8, "number of images")
+			return func() error { return experiment.Saliency(run, *count, log) }
+		})
+	case "embed":
+		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+			return func() error { return experiment.Embed(run, log) }
+		})
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = usageError{fmt.Errorf("unknown command %q", os.Args[1])}
+	}
+	if err == nil {
+		return
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "train %s: %v\n", os.Args[1], err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(2)
+	}
 	os.Exit(1)
+}
+
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+// runCmd parses the flags of a command that works on a run directory.
+func runCmd(args []string, setup func(run string, fs *flag.FlagSet) func() error) error {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	run := fs.String("run", "", "run `directory` written by train fit")
+	var do func() error
+	do = setup("", fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *run == "" {
+		return usageError{errors.New("--run is required")}
+	}
+	// setup captured the flag values by pointer; rebuild with the run.
+	fs2 := flag.NewFlagSet("", flag.ContinueOnError)
+	fs2.String("run", "", "")
+	do = setup(*run, fs2)
+	if err := parse(fs2, args); err != nil {
+		return err
+	}
+	return do()
+}
+
+func fitCmd(args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("fit", flag.ContinueOnError)
+	manifest := fs.String("manifest", "", "campaign manifest `file`")
+	snaps := fs.String("snapshots", "", "snapshot `directory`")
+	task := fs.String("task", experiment.Classify, "classify (Kolmogorov vs Burgers) or regress (n of the sweep)")
+	epochs := fs.Int("epochs", 20, "epochs to train")
+	out := fs.String("out", "", "run `directory` to write")
+	resume := fs.Bool("resume", false, "continue the run in --out from its last epoch")
+	size := fs.Int("image-size", 0, "image side in pixels (0: N/2, no resampling)")
+	perImage := fs.Bool("per-image", false, "standardise each image by itself (morphology only) instead of by the training-set statistics")
+	cache := fs.String("cache", "", "image cache `directory` (decoded images, zstd shards)")
+	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling")
+	filters := fs.String("filters", "16,32,64,64", "filters of the conv layers")
+	dense := fs.String("dense", "128,64", "sizes of the hidden dense layers")
+	dropout := fs.Float64("dropout", 0.5, "dropout rate after the hidden dense layers")
+	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
+	batch := fs.Int("batch", 32, "batch size")
+	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{errors.New("--out is required")}
+	}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	if !*resume {
+		if *manifest == "" || *snaps == "" {
+			return usageError{errors.New("--manifest and --snapshots are required")}
+		}
+		var err error
+		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
+			return err
+		}
+		if cfg.Snapshots, err = filepath.Abs(*snaps); err != nil {
+			return err
+		}
+		if *cache != "" {
+			if cfg.Cache, err = filepath.Abs(*cache); err != nil {
+				return err
+			}
+		}
+		cfg.CNN = cnn.DefaultConfig(*task, *size)
+		if cfg.CNN.Filters, err = ints(*filters); err != nil {
+			return usageError{fmt.Errorf("--filters %q: %w", *filters, err)}
+		}
+		if cfg.CNN.Dense, err = ints(*dense); err != nil {
+			return usageError{fmt.Errorf("--dense %q: %w", *dense, err)}
+		}
+		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	defer stop()
+	err := experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	if err == nil {
+		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
+	}
+	return err
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func report(m *experiment.Metrics) {
+	switch {
+	case m.Images != nil:
+		fmt.Printf("%s: accuracy %.3f (per simulation %.3f), AUC %.3f (per simulation %.3f), %d images\n",
+			m.Split, m.Images.Accuracy, m.PerSim.Accuracy, m.Images.AUC, m.PerSim.AUC, m.Images.N)
+	case m.RegImg != nil:
+		fmt.Printf("%s: MSE %.4g, R² %.3f, %d images\n", m.Split, m.RegImg.MSE, m.RegImg.R2, m.RegImg.N)
+	}
+}
+
+func imagesCmd(args []string) error {
+	fs := flag.NewFlagSet("images", flag.ContinueOnError)
+	snap := fs.String("snapshot", "", "snapshot `file`")
+	out := fs.String("out", "", "output `directory`")
+	size := fs.Int("image-size", 0, "image side in pixels (0: N/2)")
+	lo := fs.Float64("lo", 0, "log10 Σ mapped to black (with --hi; default: the images' range)")
+	hi := fs.Float64("hi", 0, "log10 Σ mapped to white")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *snap == "" || *out == "" {
+		return usageError{errors.New("--snapshot and --out are required")}
+	}
+	row, err := dataset.RowOf(*snap)
+	if err != nil {
+		return err
+	}
+	images, err := dataset.FromSnapshot(*snap, *size, row)
+	if err != nil {
+		return err
+	}
+	if *lo == 0 && *hi == 0 {
+		if *lo, *hi, err = dataset.CampaignRange(images); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(*out, 0o777); err != nil {
+		return err
+	}
+	for _, im := range images {
+		l := im.Label
+		name := fmt.Sprintf("%s_%s_%s_%s.png", l.ID, dataset.Projections[l.Projection], dataset.FlipNames[l.Flip], dataset.QuadrantNames[l.Quadrant])
+		if err := dataset.WritePNG(filepath.Join(*out, name), im, *lo, *hi); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%s: %d images, log10 Σ in [%.4g, %.4g] → gray 0–255\n", *out, len(images), *lo, *hi)
+	return nil
 }

@@ -1,0 +1,463 @@
+// Package experiment runs the study's learning experiments end to end: it
+// builds the image sets from a campaign, trains the CNN (classify
+// Kolmogorov vs Burgers, or regress n on the sweep), evaluates it on the
+// holdout, and writes every table and figure into a run directory.
+//
+// A run directory holds:
+//
+//	config.json         the run's settings, the standardisation statistics
+//	history.csv         epoch, train_loss, val_loss, train_acc, val_acc, seconds
+//	learning_curve.png  train and validation loss against epoch
+//	last.cnn, best.cnn  the model after the last epoch and at the lowest validation loss
+//	summary.txt         layers, output shapes and parameter counts
+//	model.png           a drawing of the network
+//
+// and after `eval`, `saliency` and `embed` their outputs.
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/sim/progress"
+	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/dataset"
+	"github.com/turbindex/turbindex/train/plots"
+)
+
+// Task names.
+const (
+	Classify = "classify" // P(Burgers) of Kolmogorov (0) and Burgers (1) images
+	Regress  = "regress"  // the spectral index n of sweep images
+)
+
+// Config is a run's settings, saved as config.json in the run directory.
+type Config struct {
+	Task      string         `json:"task"`
+	Manifest  string         `json:"manifest"`  // absolute path of the campaign manifest
+	Snapshots string         `json:"snapshots"` // absolute path of the snapshot directory
+	Cache     string         `json:"cache,omitempty"`
+	ImageSize int            `json:"image_size"` // pixels; 0 = N/2
+	PerImage  bool           `json:"per_image"`  // standardise each image by itself (morphology only)
+	Stats     dataset.Stats  `json:"stats"`      // training-split standardisation
+	Epochs    int            `json:"epochs"`
+	Seed      uint64         `json:"seed"`
+	CNN       cnn.Config     `json:"cnn"`
+	Created   string         `json:"created,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"`
+}
+
+// FitOptions are the connections of a training run to the outside world.
+type FitOptions struct {
+	Resume      bool
+	Progress    *os.File // terminal for a progress bar (usually os.Stderr)
+	Log         *slog.Logger
+	LogInterval time.Duration
+}
+
+// classesFor returns the classes a task learns from.
+func classesFor(task string) []string {
+	if task == Regress {
+		return []string{campaign.Sweep}
+	}
+	return []string{campaign.Kolmogorov, campaign.Burgers}
+}
+
+// target returns the learning target of an image for a task.
+func target(task string, l dataset.Label) float32 {
+	if task == Regress {
+		return float32(l.Index)
+	}
+	if l.Class == campaign.Burgers {
+		return 1
+	}
+	return 0
+}
+
+// batchOf copies the pixels and targets of images idx into x and y.
+func batchOf(task string, images []dataset.Image, idx []int, x, y []float32) ([]float32, []float32) {
+	x, y = x[:0], y[:0]
+	for _, i := range idx {
+		x = append(x, images[i].Pix...)
+		y = append(y, target(task, images[i].Label))
+	}
+	return x, y
+}
+
+// loadSplits loads the given splits of the task's classes and standardises
+// them (with the training statistics st, or per image).
+func loadSplits(cfg *Config, splits []string, log *slog.Logger) (map[string][]dataset.Image, error) {
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	set, err := dataset.Load(m, cfg.Snapshots, dataset.Options{
+		Size: cfg.ImageSize, Splits: splits, Classes: classesFor(cfg.Task), Cache: cfg.Cache,
+		Warn: func(msg string) {
+			if log != nil {
+				log.Warn(msg)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = set.Size
+	}
+	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
+		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string][]dataset.Image{}
+	for _, sp := range splits {
+		images, err := set.Split(sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s task: %w", cfg.Task, err)
+		}
+		for _, im := range images {
+			if cfg.PerImage {
+				dataset.PerImage(im.Pix)
+			} else {
+				cfg.Stats.Apply(im.Pix)
+			}
+		}
+		out[sp] = images
+	}
+	return out, nil
+}
+
+// Fit trains a model as cfg says and writes the run directory dir. With
+// opt.Resume it continues the run in dir from its last checkpoint.
+func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
+	if cfg.Task != Classify && cfg.Task != Regress {
+		return fmt.Errorf("--task %q: want %s or %s", cfg.Task, Classify, Regress)
+	}
+	if cfg.Epochs < 1 {
+		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
+	}
+	var history []Epoch
+	var model *cnn.Model
+	if opt.Resume {
+		saved, err := ReadConfig(dir)
+		if err != nil {
+			return err
+		}
+		saved.Epochs = cfg.Epochs
+		cfg = saved
+		if history, err = ReadHistory(dir); err != nil {
+			return err
+		}
+		if model, err = loadModel(filepath.Join(dir, "last.cnn")); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(dir, "history.csv")); err == nil {
+			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
+		}
+	}
+	data, err := loadSplits(&cfg, []string{campaign.Train, campaign.Test}, opt.Log)
+	if err != nil {
+		return err
+	}
+	train, val := data[campaign.Train], data[campaign.Test]
+	if model == nil {
+		cfg.CNN.Task, cfg.CNN.ImageSize = cfg.Task, cfg.ImageSize
+		if model, err = cnn.New(cfg.CNN); err != nil {
+			return err
+		}
+		cfg.Created = time.Now().UTC().Format(time.RFC3339)
+		if err := WriteConfig(dir, cfg); err != nil {
+			return err
+		}
+		if err := writeSummary(dir, model); err != nil {
+			return err
+		}
+	}
+	if opt.Log != nil {
+		opt.Log.Info("training", "task", cfg.Task, "train_images", len(train), "val_images", len(val),
+			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1)
+	}
+	batch := cfg.CNN.Batch
+	x := make([]float32, 0, batch*cfg.ImageSize*cfg.ImageSize)
+	y := make([]float32, 0, batch)
+	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
+		}
+		t0 := time.Now()
+		order := shuffled(len(train), cfg.Seed, epoch)
+		prog := progress.New(opt.Progress, opt.Log, fmt.Sprintf("epoch %d/%d", epoch, cfg.Epochs), float64(len(order)), opt.LogInterval)
+		var sum float64
+		for b := 0; b < len(order); b += batch {
+			idx := order[b:min(b+batch, len(order))]
+			x, y = batchOf(cfg.Task, train, idx, x, y)
+			loss, err := model.TrainStep(x, y)
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("epoch %d: the loss is %v: lower --lr", epoch, loss)
+			}
+			sum += loss * float64(len(idx))
+			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
+		}
+		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(len(order))}
+		// Accuracy on the training images in inference mode (no dropout), on
+		// a fixed subset so that an epoch's cost stays that of training.
+		sub := train
+		if len(sub) > 4096 {
+			sub = subset(train, 4096, cfg.Seed)
+		}
+		if _, e.TrainAcc, err = evaluate(model, cfg.Task, sub); err != nil {
+			return err
+		}
+		if e.ValLoss, e.ValAcc, err = evaluate(model, cfg.Task, val); err != nil {
+			return err
+		}
+		e.Seconds = time.Since(t0).Seconds()
+		prog.Finish(slog.Float64("train_loss", e.TrainLoss), slog.Float64("val_loss", e.ValLoss), slog.Float64("val_acc", e.ValAcc))
+		best := len(history) == 0 || e.ValLoss < slices.MinFunc(history, func(a, b Epoch) int {
+			return cmpFloat(a.ValLoss, b.ValLoss)
+		}).ValLoss
+		history = append(history, e)
+		if err := saveModel(filepath.Join(dir, "last.cnn"), model); err != nil {
+			return err
+		}
+		if best {
+			if err := saveModel(filepath.Join(dir, "best.cnn"), model); err != nil {
+				return err
+			}
+		}
+		if err := writeHistory(dir, history); err != nil {
+			return err
+		}
+		if err := learningCurve(dir, cfg.Task, history); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// shuffled returns a permutation of [0, n) fixed by the seed and the epoch,
+// so a resumed run sees the same batches as an uninterrupted one.
+func shuffled(n int, seed uint64, epoch int) []int {
+	r := rand.New(rand.NewPCG(seed, uint64(epoch)))
+	return r.Perm(n)
+}
+
+// subset returns n images of all, chosen once for the run by seed.
+func subset(all []dataset.Image, n int, seed uint64) []dataset.Image {
+	perm := rand.New(rand.NewPCG(seed, math.MaxUint64)).Perm(len(all))[:n]
+	slices.Sort(perm)
+	out := make([]dataset.Image, n)
+	for i, p := range perm {
+		out[i] = all[p]
+	}
+	return out
+}
+
+// evaluate returns the mean loss and the accuracy (classify) or the MSE
+// (regress) of model on images, in inference mode.
+func evaluate(model *cnn.Model, task string, images []dataset.Image) (loss, acc float64, err error) {
+	pred, x, y, err := predict(model, task, images)
+	if err != nil {
+		return 0, 0, err
+	}
+	if loss, err = model.Loss(x, y); err != nil {
+		return 0, 0, err
+	}
+	if task == Regress {
+		var se float64
+		for i := range pred {
+			d := float64(pred[i] - y[i])
+			se += d * d
+		}
+		return loss, se / float64(len(pred)), nil
+	}
+	var right int
+	for i := range pred {
+		if (pred[i] >= 0.5) == (y[i] == 1) {
+			right++
+		}
+	}
+	return loss, float64(right) / float64(len(pred)), nil
+}
+
+// predict returns the model's outputs for images, with their pixels and
+// targets packed.
+func predict(model *cnn.Model, task string, images []dataset.Image) (pred, x, y []float32, err error) {
+	idx := make([]int, len(images))
+	for i := range idx {
+		idx[i] = i
+	}
+	x, y = batchOf(task, images, idx, nil, nil)
+	pred, err = model.Predict(x)
+	return pred, x, y, err
+}
+
+// Epoch is one row of history.csv.
+type Epoch struct {
+	Epoch              int
+	TrainLoss, ValLoss float64
+	TrainAcc, ValAcc   float64 // accuracy (classify) or MSE (regress)
+	Seconds            float64
+}
+
+const historyHeader = "epoch,train_loss,val_loss,train_acc,val_acc,seconds"
+
+func writeHistory(dir string, h []Epoch) error {
+	var b bytes.Buffer
+	b.WriteString(historyHeader + "\n")
+	for _, e := range h {
+		fmt.Fprintf(&b, "%d,%.8g,%.8g,%.6g,%.6g,%.3f\n", e.Epoch, e.TrainLoss, e.ValLoss, e.TrainAcc, e.ValAcc, e.Seconds)
+	}
+	return writeFile(filepath.Join(dir, "history.csv"), b.Bytes())
+}
+
+// ReadHistory reads the history.csv of a run directory.
+func ReadHistory(dir string) ([]Epoch, error) {
+	path := filepath.Join(dir, "history.csv")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) == 0 || lines[0] != historyHeader {
+		return nil, fmt.Errorf("%s: header is not %q", path, historyHeader)
+	}
+	var out []Epoch
+	for i, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("%s:%d: %d fields, want 6", path, i+2, len(f))
+		}
+		var e Epoch
+		var errs []error
+		var err error
+		e.Epoch, err = strconv.Atoi(f[0])
+		errs = append(errs, err)
+		for j, p := range []*float64{&e.TrainLoss, &e.ValLoss, &e.TrainAcc, &e.ValAcc, &e.Seconds} {
+			*p, err = strconv.ParseFloat(f[j+1], 64)
+			errs = append(errs, err)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
+		}
+		if e.Epoch != i+1 {
+			return nil, fmt.Errorf("%s:%d: epoch %d, want %d", path, i+2, e.Epoch, i+1)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func learningCurve(dir, task string, h []Epoch) error {
+	epochs := make([]int, len(h))
+	tr, va := make([]float64, len(h)), make([]float64, len(h))
+	for i, e := range h {
+		epochs[i], tr[i], va[i] = e.Epoch, e.TrainLoss, e.ValLoss
+	}
+	ylabel := "binary cross-entropy"
+	if task == Regress {
+		ylabel = "mean squared error of n"
+	}
+	return plots.LearningCurve(filepath.Join(dir, "learning_curve.png"), epochs, tr, va, ylabel)
+}
+
+// WriteConfig saves cfg as dir/config.json.
+func WriteConfig(dir string, cfg Config) error {
+	js, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, "config.json"), append(js, '\n'))
+}
+
+// ReadConfig reads dir/config.json.
+func ReadConfig(dir string) (Config, error) {
+	var cfg Config
+	path := filepath.Join(dir, "config.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("run %s: %w", dir, err)
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func writeFile(path string, data []byte) error {
+	return atomicfile.Write(path, true, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+func saveModel(path string, m *cnn.Model) error {
+	return atomicfile.Write(path, true, func(f *os.File) error { return m.Save(f) })
+}
+
+func loadModel(path string) (*cnn.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := cnn.Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// writeSummary writes summary.txt (like Keras' model.summary()) and
+// model.png.
+func writeSummary(dir string, m *cnn.Model) error {
+	var b bytes.Buffer
+	layers := m.Summary()
+	fmt.Fprintf(&b, "%-16s %-22s %12s\n", "Layer", "Output shape", "Param #")
+	fmt.Fprintln(&b, strings.Repeat("=", 52))
+	total := 0
+	var pl []plots.Layer
+	for _, l := range layers {
+		fmt.Fprintf(&b, "%-16s %-22s %12d\n", l.Name, l.Output, l.Params)
+		total += l.Params
+		pl = append(pl, plots.Layer{Name: l.Name, Output: l.Output, Params: l.Params})
+	}
+	fmt.Fprintln(&b, strings.Repeat("=", 52))
+	fmt.Fprintf(&b, "Total params: %d\n", total)
+	if err := writeFile(filepath.Join(dir, "summary.txt"), b.Bytes()); err != nil {
+		return err
+	}
+	return plots.Network(filepath.Join(dir, "model.png"), pl)
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/turbindex/turbindex/train/experiment"
+)
+
+var bins = map[string]string{}
+
+// TestMain builds the train and sim binaries once; the tests use them as a
+// user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trainbin")
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range []string{"train", "sim"} {
+		bins[name] = filepath.Join(dir, name)
+		if out, err := exec.Command("go", "build", "-o", bins[name], "../"+name).CombinedOutput(); err != nil {
+			os.Stderr.Write(out)
+			panic(err)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bins[bin], args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errb.String(), 0
+	case errors.As(err, &ee):
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	t.Fatal(err)
+	return "", "", 0
+}
+
+// TestPipeline plans and runs a tiny campaign, then trains, evaluates and
+// inspects a small classifier and regressor on it through the command line,
+// and checks every output the issue names.
+func TestPipeline(t *testing.T) {
+	dir := t.TempDir()
+	m, snaps := filepath.Join(dir, "m.csv"), filepath.Join(dir, "snaps")
+	if _, stderr, code := run(t, "sim", "plan", "--preset", "demo", "--grid", "32", "--kolmogorov", "3", "--burgers", "3", "--sweep", "16", "--out", m); code != 0 {
+		t.Fatal(stderr)
+	}
+	for k := range 8 {
+		if _, stderr, code := run(t, "sim", "task", "--manifest", m, "--outdir", snaps, "--task-id", strconv.Itoa(k), "--per-task", "3"); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	small := []string{"--filters", "4,4,4,4", "--dense", "8,8", "--epochs", "2", "--batch", "16", "--log-every", "0s"}
+	for _, task := range []string{experiment.Classify, experiment.Regress} {
+		out := filepath.Join(dir, task)
+		_, stderr, code := run(t, "train", append([]string{"fit", "--manifest", m, "--snapshots", snaps, "--task", task, "--out", out, "--cache", filepath.Join(dir, "cache")}, small...)...)
+		if code != 0 {
+			t.Fatalf("fit %s: %s", task, stderr)
+		}
+		h, err := experiment.ReadHistory(out)
+		if err != nil || len(h) != 2 {
+			t.Fatalf("fit %s: history %v, %v", task, h, err)
+		}
+		for _, f := range []string{"config.json", "learning_curve.png", "best.cnn", "last.cnn", "summary.txt", "model.png"} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("fit %s: %v", task, err)
+			}
+		}
+		summary, _ := os.ReadFile(filepath.Join(out, "summary.txt"))
+		if !strings.Contains(string(summary), "Total params") {
+			t.Errorf("summary.txt: %s", summary)
+		}
+		// Resume one more epoch.
+		if _, stderr, code := run(t, "train", "fit", "--resume", "--out", out, "--epochs", "3"); code != 0 {
+			t.Fatalf("fit --resume: %s", stderr)
+		}
+		if h, _ := experiment.ReadHistory(out); len(h) != 3 {
+			t.Errorf("after --resume to 3 epochs: %d epochs", len(h))
+		}
+		stdout, stderr, code := run(t, "train", "eval", "--run", out)
+		if code != 0 {
+			t.Fatalf("eval %s: %s", task, stderr)
+		}
+		var mj experiment.Metrics
+		raw, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+		if err := json.Unmarshal(raw, &mj); err != nil {
+			t.Fatalf("metrics.json: %v", err)
+		}
+		want := []string{"metrics.json"}
+		if task == experiment.Classify {
+			want = append(want, "confusion.csv", "confusion.png", "roc.csv", "roc.png", "sweep.csv", "sweep.png")
+			if mj.Images == nil || mj.Images.N != 48*2 || mj.PerSim.N != 2 || mj.SweepSim != 16 {
+				t.Errorf("classify metrics: %+v (stdout %q)", mj, stdout)
+			}
+		} else {
+			want = append(want, "regress.csv", "regress.png")
+			if mj.RegImg == nil || mj.RegImg.N != 96 {
+				t.Errorf("regress metrics: %+v", mj)
+			}
+		}
+		for _, f := range want {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("eval %s: %v", task, err)
+			}
+		}
+		if _, stderr, code := run(t, "train", "saliency", "--run", out, "--count", "2"); code != 0 {
+			t.Fatalf("saliency: %s", stderr)
+		}
+		if f, err := os.Open(filepath.Join(out, "saliency.png")); err != nil {
+			t.Error(err)
+		} else if _, err := png.Decode(f); err != nil {
+			t.Errorf("saliency.png: %v", err)
+		}
+		if _, stderr, code := run(t, "train", "embed", "--run", out); code != 0 {
+			t.Fatalf("embed: %s", stderr)
+		}
+		emb, _ := os.ReadFile(filepath.Join(out, "embeddings.csv"))
+		if lines := strings.Count(string(emb), "\n"); lines != 1+48*4 {
+			t.Errorf("embeddings.csv: %d lines, want a header and 192 rows (the 4 holdout simulations)", lines)
+		}
+	}
+	// images: the 48 PNGs of one snapshot.
+	snapsList, _ := filepath.Glob(filepath.Join(snaps, "*.tsnap"))
+	pngs := filepath.Join(dir, "png")
+	if _, stderr, code := run(t, "train", "images", "--snapshot", snapsList[0], "--out", pngs); code != 0 {
+		t.Fatal(stderr)
+	}
+	if got, _ := filepath.Glob(filepath.Join(pngs, "*.png")); len(got) != 48 {
+		t.Errorf("train images wrote %d PNGs, want 48", len(got))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fit", "--out", dir}, "--manifest and --snapshots are required"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s"}, "--out is required"},
+		{[]string{"fit", "--manifest", filepath.Join(dir, "none.csv"), "--snapshots", dir, "--out", filepath.Join(dir, "r")}, "none.csv"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--filters", "4,x"}, "--filters"},
+		{[]string{"eval"}, "--run is required"},
+		{[]string{"eval", "--run", filepath.Join(dir, "norun")}, "norun"},
+		{[]string{"images", "--snapshot", "x.tsnap"}, "required"},
+		{[]string{"nope"}, "unknown command"},
+	} {
+		_, stderr, code := run(t, "train", tc.args...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want an error mentioning %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
