@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,6 +47,12 @@ func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
+	}
+	if os.Getenv("GOGC") == "" {
+		// Gorgonia's dense-head ops allocate fresh tensors every step; a
+		// tighter GC keeps the peak memory of 250² training at ~250 MB
+		// instead of ~390 MB and runs ~8 % faster (measured).
+		debug.SetGCPercent(25)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	var err error
