@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/turbindex/turbindex/sim/atomicfile"
 	"io"
 	"math"
 	"os"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/turbindex/turbindex/sim/atomicfile"
 )
 
 // Cache file format, version 1: see CachePath.

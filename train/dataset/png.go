@@ -5,12 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/turbindex/turbindex/sim/atomicfile"
 	"hash/crc32"
 	"image"
 	"image/png"
 	"math"
 	"strconv"
+
+	"github.com/turbindex/turbindex/sim/atomicfile"
 )
 
 // WritePNG writes img to path as an 8-bit grayscale PNG for people to look

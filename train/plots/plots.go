@@ -15,7 +15,6 @@ package plots // import "github.com/turbindex/turbindex/train/plots"
 import (
 	"bytes"
 	"fmt"
-	"github.com/turbindex/turbindex/sim/atomicfile"
 	"image/color"
 	"math"
 
@@ -26,6 +25,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/turbindex/turbindex/sim/atomicfile"
 )
 
 // dpi is the resolution of the figures drawn with gonum/plot.

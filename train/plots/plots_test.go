@@ -366,3 +366,16 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestScatterByValue(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/tsne.png"
+	x, y, v := []float64{0, 1, 2, 3}, []float64{1, 0, 3, 2}, []float64{3, 3.5, 4, 4.5}
+	if err := ScatterByValue(path, x, y, v, "n", "t-SNE"); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path)
+	if err := ScatterByValue(path, x, y, v[:2], "n", ""); err == nil {
+		t.Error("mismatched lengths accepted")
+	}
+}
