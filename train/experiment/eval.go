@@ -304,3 +304,36 @@ func Embed(dir string, log *slog.Logger) error {
 	}
 	return writeFile(filepath.Join(dir, "embeddings.csv"), b.Bytes())
 }
+
+// PredictImages returns the best model of the run in dir applied to copies
+// of images (log10 Σ pixels), standardised as the run was trained.
+func PredictImages(dir string, images []dataset.Image) ([]float32, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	if err != nil {
+		return nil, err
+	}
+	x := make([]float32, 0, len(images)*cfg.ImageSize*cfg.ImageSize)
+	for _, im := range images {
+		if im.Size != cfg.ImageSize {
+			return nil, fmt.Errorf("run %s was trained on %d² images, got %d²", dir, cfg.ImageSize, im.Size)
+		}
+		start := len(x)
+		x = append(x, im.Pix...)
+		if cfg.PerImage {
+			dataset.PerImage(x[start:])
+		} else {
+			cfg.Stats.Apply(x[start:])
+		}
+	}
+	return model.Predict(x)
+}
+
+// Task returns the task of the run in dir.
+func Task(dir string) (string, error) {
+	cfg, err := ReadConfig(dir)
+	return cfg.Task, err
+}

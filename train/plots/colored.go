@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -57,4 +58,36 @@ func ScatterByValue(path string, x, y, value []float64, valueName, title string)
 	}
 	placeLegend(p, true, false)
 	return savePlot(path, p, 5.5*vg.Inch, 5*vg.Inch)
+}
+
+// Lines draws one line with markers per series against the shared x values
+// (for instance the accuracy of each classifier against the zoom factor)
+// and writes the figure to path as a PNG. The legend is sorted by name.
+func Lines(path string, x []float64, series map[string][]float64, xlabel, ylabel, title string) error {
+	if len(x) == 0 || len(series) == 0 {
+		return errorf(path, "lines: no data")
+	}
+	names := make([]string, 0, len(series))
+	for name, y := range series {
+		if len(y) != len(x) {
+			return errorf(path, "lines: series %q has %d values for %d x values", name, len(y), len(x))
+		}
+		if err := checkFinite(path, name, y); err != nil {
+			return err
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	p := newPlot(title, xlabel, ylabel)
+	for i, name := range names {
+		l, pts, err := plotter.NewLinePoints(xys(x, series[name]))
+		if err != nil {
+			return errorf(path, "lines: %v", err)
+		}
+		l.Color, pts.Color = seriesColor(i), seriesColor(i)
+		p.Add(l, pts)
+		p.Legend.Add(name, l, pts)
+	}
+	placeLegend(p, false, false)
+	return savePlot(path, p, 5.5*vg.Inch, 4*vg.Inch)
 }

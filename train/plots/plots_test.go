@@ -379,3 +379,15 @@ func TestScatterByValue(t *testing.T) {
 		t.Error("mismatched lengths accepted")
 	}
 }
+
+func TestLines(t *testing.T) {
+	path := t.TempDir() + "/zoom.png"
+	x := []float64{0.5, 1, 2}
+	if err := Lines(path, x, map[string][]float64{"HOG+SVM": {0.6, 0.8, 0.55}, "CNN": {0.7, 0.9, 0.6}}, "zoom", "accuracy", ""); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path)
+	if err := Lines(path, x, map[string][]float64{"a": {1}}, "", "", ""); err == nil {
+		t.Error("short series accepted")
+	}
+}
