@@ -1,13 +1,337 @@
-// Command analysis will run the baselines (HOG + SVM/SVR, the power-spectrum
-// slope), t-SNE and the zoom test, and write the report (issue 6).
+// Command analysis runs the baselines the CNN must beat — HOG features with
+// an SVM (class) and an SVR (n), and the slope of the column-density power
+// spectrum — plus t-SNE maps and a zoom-invariance test, and writes the
+// report of the study.
+//
+//	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/] [--cnn-regress run/] --out report/
+//	analysis hog --image X.png|X.tsnap#index [flags] --out feats.csv
+//	analysis svm --train a.csv --test b.csv [--kernel rbf --C 1 --gamma 0.1] [--out dec.csv]
+//	analysis svr --train a.csv --test b.csv [--epsilon 0.1] [--out pred.csv]
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/turbindex/turbindex/analysis/hog"
+	"github.com/turbindex/turbindex/analysis/study"
+	"github.com/turbindex/turbindex/analysis/svm"
+	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/train/dataset"
 )
 
+const usage = `usage: analysis <command> [flags]
+
+commands:
+  run   the whole analysis of a campaign and its report (index.html, metrics.json)
+  hog   HOG features of one image
+  svm   train a C-SVC on a CSV (label first) and score a test CSV
+  svr   train an ε-SVR on a CSV (target first) and score a test CSV
+
+Run 'analysis <command> -h' for the flags of a command.
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "analysis: not yet implemented (the baselines and the report arrive with their issue); see README.md")
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "run":
+		err = runCmd(args)
+	case "hog":
+		err = hogCmd(args, os.Stdout)
+	case "svm":
+		err = svmCmd(args, false, os.Stdout)
+	case "svr":
+		err = svmCmd(args, true, os.Stdout)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = usageError{fmt.Errorf("unknown command %q", os.Args[1])}
+	}
+	if err == nil {
+		return
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "analysis %s: %v\n", os.Args[1], err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(2)
+	}
 	os.Exit(1)
+}
+
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func floats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0) {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runCmd(args []string) error {
+	o := study.Defaults()
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.Manifest, "manifest", "", "campaign manifest `file`")
+	fs.StringVar(&o.Snapshots, "snapshots", "", "snapshot `directory`")
+	fs.StringVar(&o.Out, "out", "report", "report `directory`")
+	fs.StringVar(&o.CNN, "cnn", "", "run `directory` of a `train fit --task classify` to compare")
+	fs.StringVar(&o.CNNRegress, "cnn-regress", "", "run `directory` of a `train fit --task regress` to compare")
+	fs.IntVar(&o.ImageSize, "image-size", 0, "image side in pixels (0: N/2; must match the CNN runs)")
+	fs.StringVar(&o.Cache, "cache", "", "image cache `directory`")
+	fs.IntVar(&o.Folds, "folds", o.Folds, "cross-validation folds for choosing C and γ on the training split")
+	cs := fs.String("C", "1,10", "grid of SVM C values")
+	gs := fs.String("gamma-scale", "0.3,1,3", "grid of RBF γ in units of 1/(number of features)")
+	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
+	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if o.Manifest == "" || o.Snapshots == "" {
+		return usageError{errors.New("--manifest and --snapshots are required")}
+	}
+	var err error
+	if o.Cs, err = floats(*cs); err != nil {
+		return usageError{fmt.Errorf("--C: %w", err)}
+	}
+	if o.GammaScales, err = floats(*gs); err != nil {
+		return usageError{fmt.Errorf("--gamma-scale: %w", err)}
+	}
+	if o.Zooms, err = floats(*zs); err != nil {
+		return usageError{fmt.Errorf("--zoom: %w", err)}
+	}
+	if err := os.MkdirAll(o.Out, 0o777); err != nil {
+		return err
+	}
+	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	r, err := study.Run(o)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
+	for _, t := range r.Tables[:1] {
+		for _, row := range t.Rows {
+			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
+		}
+	}
+	return nil
+}
+
+func svmCmd(args []string, regress bool, w io.Writer) error {
+	name := "svm"
+	if regress {
+		name = "svr"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	trainPath := fs.String("train", "", "training CSV `file` (label or target first, then features)")
+	testPath := fs.String("test", "", "test CSV `file`")
+	kernel := fs.String("kernel", "rbf", "kernel: rbf or linear")
+	c := fs.Float64("C", 1, "penalty C")
+	gamma := fs.Float64("gamma", 0, "RBF γ (0: 1/number of features)")
+	eps := fs.Float64("epsilon", 0.1, "ε of the ε-insensitive loss (svr)")
+	grid := fs.Bool("grid", false, "choose C and γ by 5-fold cross-validation on the training file")
+	out := fs.String("out", "", "write one decision value (svm) or prediction (svr) per test row to this `file`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *trainPath == "" || *testPath == "" {
+		return usageError{errors.New("--train and --test are required")}
+	}
+	yTrain, xTrain, err := readCSV(*trainPath)
+	if err != nil {
+		return err
+	}
+	yTest, xTest, err := readCSV(*testPath)
+	if err != nil {
+		return err
+	}
+	if len(xTest[0]) != len(xTrain[0]) {
+		return fmt.Errorf("%s has %d features, %s has %d", *testPath, len(xTest[0]), *trainPath, len(xTrain[0]))
+	}
+	if *gamma == 0 {
+		*gamma = 1 / float64(len(xTrain[0]))
+	}
+	scaler := svm.FitScaler(xTrain)
+	xTrain, xTest = scaler.Apply(xTrain), scaler.Apply(xTest)
+	p := svm.DefaultParams(svm.Kernel{Kind: *kernel, Gamma: *gamma})
+	p.C, p.Epsilon = *c, *eps
+	if *grid {
+		g := 1 / float64(len(xTrain[0]))
+		p.C, p.Kernel.Gamma, _, err = svm.GridSearchParams(xTrain, yTrain, 5, []float64{0.1, 1, 10, 100},
+			[]float64{0.1 * g, 0.3 * g, g, 3 * g, 10 * g}, regress, 1, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "grid: C = %g, gamma = %.4g\n", p.C, p.Kernel.Gamma)
+	}
+	var model *svm.Model
+	if regress {
+		model, err = svm.TrainSVR(xTrain, yTrain, p)
+	} else {
+		labels := make([]int, len(yTrain))
+		for i, v := range yTrain {
+			if v != float64(int(v)) {
+				return fmt.Errorf("%s: row %d: label %g is not an integer", *trainPath, i+1, v)
+			}
+			labels[i] = int(v)
+		}
+		model, err = svm.TrainSVC(xTrain, labels, p)
+	}
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	var right int
+	var se float64
+	for i, x := range xTest {
+		pred := model.Predict(x)
+		if regress {
+			se += (pred - yTest[i]) * (pred - yTest[i])
+			fmt.Fprintf(&b, "%.8g\n", pred)
+		} else {
+			if pred == yTest[i] {
+				right++
+			}
+			fmt.Fprintf(&b, "%.8g\n", model.Decision(x))
+		}
+	}
+	if regress {
+		fmt.Fprintf(w, "%s: MSE %.6g on %d rows, %d support vectors\n", *testPath, se/float64(len(xTest)), len(xTest), model.NumSV())
+	} else {
+		fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d), %d support vectors\n", *testPath, float64(right)/float64(len(xTest)), right, len(xTest), model.NumSV())
+	}
+	if *out != "" {
+		return atomicfile.WriteBytes(*out, []byte(b.String()))
+	}
+	return nil
+}
+
+func readCSV(path string) ([]float64, [][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return svm.ReadCSV(f, path)
+}
+
+func hogCmd(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("hog", flag.ContinueOnError)
+	in := fs.String("image", "", "a grayscale PNG, or SNAPSHOT.tsnap#K for image K (0–47) of a snapshot (log10 Σ)")
+	orient := fs.Int("orientations", 8, "orientation bins")
+	ppc := fs.Int("pixels-per-cell", 0, "pixels per cell side (0: image size / 12)")
+	cpb := fs.Int("cells-per-block", 1, "cells per block side")
+	norm := fs.String("block-norm", "L2-Hys", "block normalisation: L1, L1-sqrt, L2, L2-Hys")
+	out := fs.String("out", "", "features CSV `file` (default: standard output)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{errors.New("--image is required")}
+	}
+	pix, rows, cols, err := loadImage(*in)
+	if err != nil {
+		return err
+	}
+	o := hog.DefaultOptions(min(rows, cols))
+	o.Orientations, o.CellsPerBlock, o.BlockNorm = *orient, [2]int{*cpb, *cpb}, *norm
+	if *ppc > 0 {
+		o.PixelsPerCell = [2]int{*ppc, *ppc}
+	}
+	feats, err := hog.Features(pix, rows, cols, o)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	var b strings.Builder
+	for i, v := range feats {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatFloat(v, 'g', 8, 64))
+	}
+	b.WriteByte('\n')
+	if *out == "" {
+		_, err = io.WriteString(w, b.String())
+		return err
+	}
+	return atomicfile.WriteBytes(*out, []byte(b.String()))
+}
+
+// loadImage reads a grayscale PNG (values 0–255) or image K of a snapshot.
+func loadImage(spec string) ([]float32, int, int, error) {
+	if path, k, ok := strings.Cut(spec, ".tsnap#"); ok {
+		path += ".tsnap"
+		idx, err := strconv.Atoi(k)
+		if err != nil || idx < 0 || idx >= dataset.PerSnapshot {
+			return nil, 0, 0, usageError{fmt.Errorf("--image %q: image index %q is not in 0–%d", spec, k, dataset.PerSnapshot-1)}
+		}
+		row, err := dataset.RowOf(path)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		images, err := dataset.FromSnapshot(path, 0, row)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		im := images[idx]
+		return im.Pix, im.Size, im.Size, nil
+	}
+	f, err := os.Open(spec)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", spec, err)
+	}
+	b := img.Bounds()
+	pix := make([]float32, 0, b.Dx()*b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			g := color.GrayModel.Convert(img.At(x, y)).(color.Gray)
+			pix = append(pix, float32(g.Y))
+		}
+	}
+	return pix, b.Dy(), b.Dx(), nil
 }
