@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "analysisbin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "analysis")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errb.String(), 0
+	case errors.As(err, &ee):
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	t.Fatal(err)
+	return "", "", 0
+}
+
+// blobs writes n rows of two Gaussian blobs (labels 0/1) with d features.
+func blobs(t *testing.T, path string, n, d int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	for i := range n {
+		label := i % 2
+		fmt.Fprintf(&b, "%d", label)
+		for range d {
+			fmt.Fprintf(&b, ",%.6f", r.NormFloat64()+2*float64(label))
+		}
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSVMAndSVR(t *testing.T) {
+	dir := t.TempDir()
+	train, test := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	blobs(t, train, 200, 5, 1)
+	blobs(t, test, 100, 5, 2)
+	out := filepath.Join(dir, "dec.csv")
+	stdout, stderr, code := run(t, "svm", "--train", train, "--test", test, "--grid", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "accuracy") {
+		t.Fatalf("svm: exit %d %s %s", code, stdout, stderr)
+	}
+	var acc float64
+	fmt.Sscanf(stdout[strings.Index(stdout, "accuracy"):], "accuracy %f", &acc)
+	if acc < 0.95 {
+		t.Errorf("svm accuracy %v on well-separated blobs", acc)
+	}
+	if raw, _ := os.ReadFile(out); strings.Count(string(raw), "\n") != 100 {
+		t.Errorf("decision values: %d lines, want 100", strings.Count(string(raw), "\n"))
+	}
+	if stdout, stderr, code := run(t, "svr", "--train", train, "--test", test); code != 0 || !strings.Contains(stdout, "MSE") {
+		t.Errorf("svr: exit %d %s %s", code, stdout, stderr)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	blobs(t, good, 20, 3, 1)
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	ragged := write("ragged.csv", "0,1,2,3\n1,1,2\n")
+	nan := write("nan.csv", "0,1,2,3\n1,1,x,3\n")
+	oneClass := write("one.csv", "1,1,2,3\n1,2,2,3\n1,3,2,3\n")
+	// Two PNGs of different sizes.
+	for _, s := range []int{16, 24} {
+		img := image.NewGray(image.Rect(0, 0, s, s))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i)
+		}
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("img%d.png", s)), b.Bytes(), 0o644)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"svm", "--train", ragged, "--test", good}, "ragged.csv:2"},
+		{[]string{"svm", "--train", nan, "--test", good}, "nan.csv:2"},
+		{[]string{"svm", "--train", oneClass, "--test", good}, "class"},
+		{[]string{"svm", "--train", good, "--test", good, "--gamma", "-1"}, "gamma > 0"},
+		{[]string{"svm", "--train", good}, "--train and --test are required"},
+		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
+		{[]string{"run", "--snapshots", dir}, "--manifest and --snapshots are required"},
+		{[]string{"nope"}, "unknown command"},
+	} {
+		_, stderr, code := run(t, tc.args...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want an error mentioning %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	// HOG of a PNG works and gives 12×12 cells × 8 orientations.
+	stdout, stderr, code := run(t, "hog", "--image", filepath.Join(dir, "img24.png"))
+	if code != 0 || strings.Count(stdout, ",") != 12*12*8-1 {
+		t.Errorf("hog: exit %d, %d values: %s", code, strings.Count(stdout, ",")+1, stderr)
+	}
+}
