@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/turbindex/turbindex/analysis/hog"
@@ -247,6 +249,15 @@ func Run(o Options) (*report.Report, error) {
 		r.Figures = append(r.Figures, fig)
 	}
 
+	// t-SNE of the CNN's penultimate layer (train embed writes it).
+	if o.CNN != "" {
+		if fig, err := tsneCSV(o, filepath.Join(o.CNN, "embeddings.csv"), "tsne_cnn.png"); err != nil {
+			r.Notes = append(r.Notes, "t-SNE of CNN embeddings: "+err.Error()+" (run `train embed --run "+o.CNN+"` first)")
+		} else {
+			r.Figures = append(r.Figures, fig)
+		}
+	}
+
 	// Zoom invariance.
 	zoom := map[string][]float64{}
 	for _, f := range o.Zooms {
@@ -353,6 +364,9 @@ func regression(o Options, train, hold *data, gammas []float64, log *slog.Logger
 }
 
 func tsneFigure(o Options, d *data, file string) (report.Figure, error) {
+	if len(d.hog) < 8 {
+		return report.Figure{}, fmt.Errorf("only %d points", len(d.hog))
+	}
 	x, n := d.hog, d.index()
 	if len(x) > o.TSNEPoints {
 		step := float64(len(x)) / float64(o.TSNEPoints)
@@ -373,10 +387,46 @@ func tsneFigure(o Options, d *data, file string) (report.Figure, error) {
 	for i, p := range emb {
 		ex[i], ey[i] = p[0], p[1]
 	}
-	if err := plots.ScatterByValue(filepath.Join(o.Out, file), ex, ey, n, "n", "t-SNE of HOG features"); err != nil {
+	title := "t-SNE of HOG features"
+	if strings.Contains(file, "cnn") {
+		title = "t-SNE of CNN embeddings"
+	}
+	if err := plots.ScatterByValue(filepath.Join(o.Out, file), ex, ey, n, "n", title); err != nil {
 		return report.Figure{}, err
 	}
 	return report.Figure{File: file, Caption: fmt.Sprintf("t-SNE of the HOG features of %d holdout and sweep images, coloured by n", len(x))}, nil
+}
+
+// tsneCSV maps the embeddings.csv of `train embed` (id, class, split, index,
+// projection, flip, quadrant, then the activations) with t-SNE.
+func tsneCSV(o Options, path, file string) (report.Figure, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return report.Figure{}, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	d := &data{}
+	for i, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if len(f) < 8 {
+			return report.Figure{}, fmt.Errorf("%s:%d: %d fields", path, i+2, len(f))
+		}
+		n, err := strconv.ParseFloat(f[3], 64)
+		if err != nil {
+			return report.Figure{}, fmt.Errorf("%s:%d: index %q", path, i+2, f[3])
+		}
+		v := make([]float64, len(f)-7)
+		for j, s := range f[7:] {
+			if v[j], err = strconv.ParseFloat(s, 64); err != nil {
+				return report.Figure{}, fmt.Errorf("%s:%d: %q", path, i+2, s)
+			}
+		}
+		d.images = append(d.images, dataset.Image{Label: dataset.Label{Index: n}})
+		d.hog = append(d.hog, v)
+	}
+	fig, err := tsneFigure(o, d, file)
+	fig.Caption = strings.Replace(fig.Caption, "HOG features", "CNN embeddings (penultimate layer)", 1)
+	return fig, err
 }
 
 func zoomed(d *data, factor float64, size int) (*data, error) {
