@@ -20,12 +20,10 @@ build-mpi:
 build-mpich:
 	$(GO) build -tags mpi,mpich -o $(BIN)/sim ./sim
 
-# One small turbulence box (64³, Kolmogorov, 4 in-process ranks), then its header.
-demo: build
-	@mkdir -p $(OUT)
-	$(BIN)/sim run --problem turbulence --grid 64 --index 3.6667 --seed 7 --ranks 4 \
-		--fields density,velocity --out $(OUT)/demo.tsnap --force
-	$(BIN)/sim inspect $(OUT)/demo.tsnap --verify
+# The whole study on this machine (see scripts/demo.sh for the sizes): simulations,
+# CNN, baselines, report. Prints the report's path and the headline accuracies.
+demo:
+	scripts/demo.sh
 
 # The full suite: vet, every test, and a short fuzz of the snapshot reader.
 test: vet

@@ -1,0 +1,91 @@
+// Package scripts_test runs the repository's scripts as a user would.
+package scripts_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs a reduced `make demo` (scripts/demo.sh at 32³, 16
+// simulations per class, 2 epochs) and checks that the report, its figures
+// and metrics exist and agree with what the demo printed; then reruns it
+// and checks that finished work is reused.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo takes about a minute")
+	}
+	out := t.TempDir()
+	env := append(os.Environ(), "DEMO_GRID=32", "DEMO_SIMS=16", "DEMO_EPOCHS=2", "DEMO_OUT="+out, "BIN="+filepath.Join(out, "bin"))
+	run := func() string {
+		cmd := exec.Command("bash", "demo.sh")
+		cmd.Env = env
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("demo.sh: %v\n%s", err, b)
+		}
+		return string(b)
+	}
+	stdout := run()
+	report := filepath.Join(out, "report")
+	if !strings.Contains(stdout, filepath.Join(report, "index.html")) {
+		t.Errorf("the demo did not print the report's path:\n%s", stdout)
+	}
+	html, err := os.ReadFile(filepath.Join(report, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(string(html), -1)
+	if len(imgs) < 8 {
+		t.Errorf("index.html shows %d figures", len(imgs))
+	}
+	for _, m := range imgs {
+		if _, err := os.Stat(filepath.Join(report, m[1])); err != nil {
+			t.Errorf("figure %s: %v", m[1], err)
+		}
+	}
+	var metrics struct {
+		Tables []struct {
+			Rows []struct {
+				Method string
+				Values map[string]float64
+			}
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(report, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &metrics); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range metrics.Tables[0].Rows {
+		line := fmt.Sprintf("%-22s accuracy %.3f  AUC %.3f", row.Method, row.Values["accuracy"], row.Values["auc"])
+		if !strings.Contains(stdout, line) {
+			t.Errorf("headline %q not printed; the demo said:\n%s", line, stdout)
+		}
+	}
+	if len(metrics.Tables[0].Rows) != 3 {
+		t.Errorf("%d classifiers in the report, want CNN, HOG+SVM and power-spectrum slope", len(metrics.Tables[0].Rows))
+	}
+	for _, f := range []string{"cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-regress/regress.png", "cnn-classify/saliency.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// A second run reuses the snapshots and the trained models.
+	simulated := func() int {
+		b, _ := os.ReadFile(filepath.Join(out, "sim.log"))
+		return strings.Count(string(b), "simulation done")
+	}
+	before := simulated()
+	again := run()
+	if strings.Count(again, "trained already") != 2 || simulated() != before || before != 48 {
+		t.Errorf("the rerun redid finished work (%d simulations logged, then %d):\n%s", before, simulated(), again)
+	}
+}
