@@ -32,6 +32,7 @@ commands:
   plan     write a campaign manifest (one row per simulation)
   task     run the manifest rows of one SLURM array task, with checkpoints
   status   count done, running, missing and corrupt simulations of a campaign
+  export   write a snapshot's maps as FITS, .npy or PNG
 
 Run 'sim <command> -h' for the flags of a command.
 `
@@ -53,6 +54,8 @@ func main() {
 		err = taskCmd(os.Args[2:])
 	case "status":
 		err = statusCmd(os.Args[2:], os.Stdout)
+	case "export":
+		err = exportCmd(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
