@@ -26,6 +26,7 @@ import (
 	"github.com/turbindex/turbindex/analysis/study"
 	"github.com/turbindex/turbindex/analysis/svm"
 	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/train/dataset"
 )
 
@@ -41,59 +42,12 @@ Run 'analysis <command> -h' for the flags of a command.
 `
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	var err error
-	args := os.Args[2:]
-	switch os.Args[1] {
-	case "run":
-		err = runCmd(args)
-	case "hog":
-		err = hogCmd(args, os.Stdout)
-	case "svm":
-		err = svmCmd(args, false, os.Stdout)
-	case "svr":
-		err = svmCmd(args, true, os.Stdout)
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return
-	default:
-		err = usageError{fmt.Errorf("unknown command %q", os.Args[1])}
-	}
-	if err == nil {
-		return
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	fmt.Fprintf(os.Stderr, "analysis %s: %v\n", os.Args[1], err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		os.Exit(2)
-	}
-	os.Exit(1)
-}
-
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
-func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
+	cli.Main("analysis", usage, map[string]cli.Command{
+		"run": runCmd,
+		"hog": func(args []string) error { return hogCmd(args, os.Stdout) },
+		"svm": func(args []string) error { return svmCmd(args, false, os.Stdout) },
+		"svr": func(args []string) error { return svmCmd(args, true, os.Stdout) },
+	}, nil)
 }
 
 func floats(s string) ([]float64, error) {
@@ -124,21 +78,21 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
 	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if o.Manifest == "" || o.Snapshots == "" {
-		return usageError{errors.New("--manifest and --snapshots are required")}
+		return cli.Usage(errors.New("--manifest and --snapshots are required"))
 	}
 	var err error
 	if o.Cs, err = floats(*cs); err != nil {
-		return usageError{fmt.Errorf("--C: %w", err)}
+		return cli.Usage(fmt.Errorf("--C: %w", err))
 	}
 	if o.GammaScales, err = floats(*gs); err != nil {
-		return usageError{fmt.Errorf("--gamma-scale: %w", err)}
+		return cli.Usage(fmt.Errorf("--gamma-scale: %w", err))
 	}
 	if o.Zooms, err = floats(*zs); err != nil {
-		return usageError{fmt.Errorf("--zoom: %w", err)}
+		return cli.Usage(fmt.Errorf("--zoom: %w", err))
 	}
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
@@ -171,11 +125,11 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	eps := fs.Float64("epsilon", 0.1, "ε of the ε-insensitive loss (svr)")
 	grid := fs.Bool("grid", false, "choose C and γ by 5-fold cross-validation on the training file")
 	out := fs.String("out", "", "write one decision value (svm) or prediction (svr) per test row to this `file`")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *trainPath == "" || *testPath == "" {
-		return usageError{errors.New("--train and --test are required")}
+		return cli.Usage(errors.New("--train and --test are required"))
 	}
 	yTrain, xTrain, err := readCSV(*trainPath)
 	if err != nil {
@@ -263,11 +217,11 @@ func hogCmd(args []string, w io.Writer) error {
 	cpb := fs.Int("cells-per-block", 1, "cells per block side")
 	norm := fs.String("block-norm", "L2-Hys", "block normalisation: L1, L1-sqrt, L2, L2-Hys")
 	out := fs.String("out", "", "features CSV `file` (default: standard output)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
-		return usageError{errors.New("--image is required")}
+		return cli.Usage(errors.New("--image is required"))
 	}
 	pix, rows, cols, err := loadImage(*in)
 	if err != nil {
@@ -303,7 +257,7 @@ func loadImage(spec string) ([]float32, int, int, error) {
 		path += ".tsnap"
 		idx, err := strconv.Atoi(k)
 		if err != nil || idx < 0 || idx >= dataset.PerSnapshot {
-			return nil, 0, 0, usageError{fmt.Errorf("--image %q: image index %q is not in 0–%d", spec, k, dataset.PerSnapshot-1)}
+			return nil, 0, 0, cli.Usage(fmt.Errorf("--image %q: image index %q is not in 0–%d", spec, k, dataset.PerSnapshot-1))
 		}
 		row, err := dataset.RowOf(path)
 		if err != nil {

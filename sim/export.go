@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/sim/export"
 )
 
@@ -19,16 +20,16 @@ func exportCmd(args []string, w io.Writer) error {
 	out := fs.String("out", "", "output `directory` (created if missing); files are <snapshot>_<field>.<format>")
 	fields := fs.String("fields", strings.Join(export.DefaultFields, ","), "comma-separated `fields` to export (cubes such as density too, except as png)")
 	force := fs.Bool("force", false, "replace existing output files")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *snap == "":
-		return usageError{errors.New("--snapshot is required")}
+		return cli.Usage(errors.New("--snapshot is required"))
 	case *format == "":
-		return usageError{fmt.Errorf("--format is required (%s)", strings.Join(export.Formats, ", "))}
+		return cli.Usage(fmt.Errorf("--format is required (%s)", strings.Join(export.Formats, ", ")))
 	case *out == "":
-		return usageError{errors.New("--out is required (an output directory)")}
+		return cli.Usage(errors.New("--out is required (an output directory)"))
 	}
 	var names []string
 	for _, s := range strings.Split(*fields, ",") {
@@ -37,7 +38,7 @@ func exportCmd(args []string, w io.Writer) error {
 		}
 	}
 	if len(names) == 0 {
-		return usageError{errors.New("--fields names no field")}
+		return cli.Usage(errors.New("--fields names no field"))
 	}
 	paths, err := export.Snapshot(*snap, *out, export.Options{Format: *format, Fields: names, Force: *force})
 	for _, p := range paths {
@@ -45,7 +46,7 @@ func exportCmd(args []string, w io.Writer) error {
 	}
 	if errors.Is(err, export.ErrUnknownFormat) || errors.Is(err, export.ErrUnknownField) || errors.Is(err, export.ErrExists) ||
 		errors.Is(err, export.ErrNotMap) {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	return err
 }

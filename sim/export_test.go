@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"image/png"
 	"math"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -383,7 +383,7 @@ func TestExportErrors(t *testing.T) {
 	snap := runSnap(t, dir, "run.tsnap")
 	cube := runSnap(t, dir, "cube.tsnap", "--fields", "density")
 	out := filepath.Join(dir, "out")
-	usage := func(err error) bool { var ue usageError; return errors.As(err, &ue) }
+	usage := cli.IsUsage
 	for _, c := range []struct {
 		args  []string
 		usage bool

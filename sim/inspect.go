@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -25,11 +26,11 @@ func inspectCmd(args []string, w io.Writer) error {
 			files = append(files, a)
 		}
 	}
-	if err := parse(fs, flags); err != nil {
+	if err := cli.Parse(fs, flags); err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return usageError{fmt.Errorf("want exactly one snapshot file, got %d", len(files))}
+		return cli.Usage(fmt.Errorf("want exactly one snapshot file, got %d", len(files)))
 	}
 	path := files[0]
 	f, err := snapshot.Open(path)

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -20,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
 )
@@ -38,45 +38,19 @@ Run 'sim <command> -h' for the flags of a command.
 `
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	var err error
-	switch os.Args[1] {
-	case "run":
-		err = runCmd(os.Args[2:])
-	case "inspect":
-		err = inspectCmd(os.Args[2:], os.Stdout)
-	case "plan":
-		err = planCmd(os.Args[2:], os.Stdout)
-	case "task":
-		err = taskCmd(os.Args[2:])
-	case "status":
-		err = statusCmd(os.Args[2:], os.Stdout)
-	case "export":
-		err = exportCmd(os.Args[2:], os.Stdout)
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return
-	default:
-		err = usageError{fmt.Errorf("unknown command %q", os.Args[1])}
-	}
-	if err == nil {
-		return
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	fmt.Fprintf(os.Stderr, "sim %s: %v\n", os.Args[1], err)
-	var ue usageError
-	switch {
-	case errors.As(err, &ue):
-		os.Exit(2)
-	case errors.Is(err, driver.ErrCheckpointed):
-		os.Exit(ExitCheckpointed)
-	}
-	os.Exit(1)
+	cli.Main("sim", usage, map[string]cli.Command{
+		"run":     runCmd,
+		"inspect": func(args []string) error { return inspectCmd(args, os.Stdout) },
+		"plan":    func(args []string) error { return planCmd(args, os.Stdout) },
+		"task":    taskCmd,
+		"status":  func(args []string) error { return statusCmd(args, os.Stdout) },
+		"export":  func(args []string) error { return exportCmd(args, os.Stdout) },
+	}, func(err error) int {
+		if errors.Is(err, driver.ErrCheckpointed) {
+			return ExitCheckpointed
+		}
+		return 1
+	})
 }
 
 // ExitCheckpointed is the exit status of a run that saved a checkpoint
@@ -88,11 +62,6 @@ const ExitCheckpointed = 3
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 }
-
-// usageError marks errors in the command line (exit status 2).
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
 
 func runCmd(args []string) error {
 	cfg := driver.Defaults()
@@ -126,7 +95,7 @@ func runCmd(args []string) error {
 	logEvery := fs.Duration("log-every", 10*time.Second, "interval between progress log lines when not on a terminal")
 	ckpt := fs.String("checkpoint", "", "checkpoint `file`: written on SIGTERM/SIGUSR1 (exit status 3) and every --checkpoint-every; resumed from if present")
 	ckptEvery := fs.Float64("checkpoint-every", 0, "minutes between periodic checkpoints (0: only when signalled)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *fields != "" {
@@ -142,14 +111,14 @@ func runCmd(args []string) error {
 	}
 	var err error
 	if opt.Fault, err = parseFault(os.Getenv("TURBINDEX_FAULT")); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	var res *driver.Result
 	if mpi.Launched() {
 		res, err = runMPI(ctx, cfg, ranksSet, opt)
 	} else {
 		if err := cfg.Validate(); err != nil {
-			return usageError{err}
+			return cli.Usage(err)
 		}
 		res, err = driver.Run(ctx, cfg, opt)
 	}
@@ -168,7 +137,7 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 			return nil, fmt.Errorf("started by an MPI launcher with %d ranks, but this sim was built without MPI: build it with 'make build-mpi'", n)
 		}
 		if err := cfg.Validate(); err != nil {
-			return nil, usageError{err}
+			return nil, cli.Usage(err)
 		}
 		return driver.Run(ctx, cfg, opt)
 	}
@@ -190,7 +159,7 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 		if c.Rank() != 0 {
 			os.Exit(2)
 		}
-		return nil, usageError{err}
+		return nil, cli.Usage(err)
 	}
 	res, err := driver.RunRank(ctx, c, cfg, opt)
 	if err != nil && !errors.Is(err, driver.ErrCheckpointed) {
@@ -226,21 +195,4 @@ func printSummary(res *driver.Result) {
 	fmt.Printf("%s: %s %d³ t=%.4g Myr in %d steps on %d ranks, %.1f s wall (setup %.1f, steps %.1f, write %.1f), %.2f M cell-updates/s, ghost exchange %.0f%%, max rank RSS %.0f MiB, mass drift %.1e\n",
 		res.Path, h.Problem, h.Grid[0], h.TimeMyr, h.Steps, h.Ranks, h.WallSeconds, res.SetupSeconds, res.LoopSeconds, res.WriteSeconds,
 		res.CellUpdatesPerSecond/1e6, 100*res.ExchangeFraction, maxRSS/(1<<20), (res.MassEnd-res.MassStart)/res.MassStart)
-}
-
-// parse parses args, rejecting stray positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/sim/cli"
 )
 
 // planCmd writes a campaign manifest (see package campaign for its format)
@@ -29,18 +30,18 @@ func planCmd(args []string, w io.Writer) error {
 	fs.IntVar(&o.Sweep, "sweep", -1, "sweep simulations, n uniform in [3, 4.5) (-1: the preset's)")
 	fields := fs.String("fields", "", "comma-separated cubes to store besides the Σ maps: density,velocity")
 	force := fs.Bool("force", false, "overwrite an existing manifest")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *fields != "" {
 		o.Fields = strings.Split(*fields, ",")
 	}
 	if err := checkOut(*out, *force); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	m, err := campaign.Plan(o)
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if err := campaign.WriteFile(*out, m, *force); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/sim/cli"
 )
 
 // incompleteError is statusCmd's answer when some simulation is not done;
@@ -30,16 +31,16 @@ func statusCmd(args []string, w io.Writer) error {
 	outdir := fs.String("outdir", "", "`directory` of the campaign's snapshots")
 	perTask := fs.Int("per-task", 1, "simulations per array task, as submitted")
 	verbose := fs.Bool("verbose", false, "print one line per simulation that is not done: id, state, detail")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *manifest == "":
-		return usageError{errors.New("--manifest: required")}
+		return cli.Usage(errors.New("--manifest: required"))
 	case *outdir == "":
-		return usageError{errors.New("--outdir: required")}
+		return cli.Usage(errors.New("--outdir: required"))
 	case *perTask < 1:
-		return usageError{fmt.Errorf("--per-task %d: must be at least 1", *perTask)}
+		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	}
 	if err := checkFlagPath("--manifest", *manifest, false); err != nil {
 		return err
@@ -87,13 +88,13 @@ func checkFlagPath(flagName, path string, wantDir bool) error {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usageError{fmt.Errorf("%s %s: no such file or directory", flagName, path)}
+		return cli.Usage(fmt.Errorf("%s %s: no such file or directory", flagName, path))
 	case err != nil:
 		return fmt.Errorf("%s %s: %w", flagName, path, err)
 	case wantDir && !st.IsDir():
-		return usageError{fmt.Errorf("%s %s: not a directory", flagName, path)}
+		return cli.Usage(fmt.Errorf("%s %s: not a directory", flagName, path))
 	case !wantDir && st.IsDir():
-		return usageError{fmt.Errorf("%s %s: is a directory, want a manifest file", flagName, path)}
+		return cli.Usage(fmt.Errorf("%s %s: is a directory, want a manifest file", flagName, path))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
@@ -32,30 +33,30 @@ func taskCmd(args []string) error {
 	ranks := fs.Int("ranks", 1, "in-process ranks per simulation (under mpirun/srun the MPI ranks run each simulation)")
 	every := fs.Float64("checkpoint-every", 0, "minutes between periodic checkpoints (0: only on SIGTERM/SIGUSR1)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *manifest == "":
-		return usageError{errors.New("--manifest is required")}
+		return cli.Usage(errors.New("--manifest is required"))
 	case *outdir == "":
-		return usageError{errors.New("--outdir is required")}
+		return cli.Usage(errors.New("--outdir is required"))
 	case *perTask < 1:
-		return usageError{fmt.Errorf("--per-task %d: must be at least 1", *perTask)}
+		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	case *ranks < 1:
-		return usageError{fmt.Errorf("--ranks %d: must be at least 1", *ranks)}
+		return cli.Usage(fmt.Errorf("--ranks %d: must be at least 1", *ranks))
 	case *every < 0:
-		return usageError{fmt.Errorf("--checkpoint-every %g: must not be negative", *every)}
+		return cli.Usage(fmt.Errorf("--checkpoint-every %g: must not be negative", *every))
 	}
 	k := *taskID
 	if k < 0 {
 		env := os.Getenv("SLURM_ARRAY_TASK_ID")
 		if env == "" {
-			return usageError{errors.New("no --task-id and no SLURM_ARRAY_TASK_ID in the environment")}
+			return cli.Usage(errors.New("no --task-id and no SLURM_ARRAY_TASK_ID in the environment"))
 		}
 		var err error
 		if k, err = strconv.Atoi(env); err != nil || k < 0 {
-			return usageError{fmt.Errorf("SLURM_ARRAY_TASK_ID=%q: not a task number", env)}
+			return cli.Usage(fmt.Errorf("SLURM_ARRAY_TASK_ID=%q: not a task number", env))
 		}
 	}
 	m, err := campaign.ReadFile(*manifest)
@@ -64,7 +65,7 @@ func taskCmd(args []string) error {
 	}
 	rows, err := m.TaskRows(k, *perTask)
 	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", *manifest, err)}
+		return cli.Usage(fmt.Errorf("%s: %w", *manifest, err))
 	}
 	if err := os.MkdirAll(*outdir, 0o777); err != nil {
 		return err

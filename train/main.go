@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/sim/cli"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
@@ -44,10 +44,6 @@ Run 'train <command> -h' for the flags of a command.
 `
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
 	if os.Getenv("GOGC") == "" {
 		// Gorgonia's dense-head ops allocate fresh tensors every step; a
 		// tighter GC keeps the peak memory of 250² training at ~250 MB
@@ -55,71 +51,33 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	var err error
-	args := os.Args[2:]
-	switch os.Args[1] {
-	case "images":
-		err = imagesCmd(args)
-	case "fit":
-		err = fitCmd(args, log)
-	case "eval":
-		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
-			split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
-			return func() error {
-				m, err := experiment.Eval(run, *split, log)
-				if err == nil {
-					report(m)
+	cli.Main("train", usage, map[string]cli.Command{
+		"images": imagesCmd,
+		"fit":    func(args []string) error { return fitCmd(args, log) },
+		"eval": func(args []string) error {
+			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
+				return func() error {
+					m, err := experiment.Eval(run, *split, log)
+					if err == nil {
+						report(m)
+					}
+					return err
 				}
-				return err
-			}
-		})
-	case "saliency":
-		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
-			count := fs.Int("count", 8, "number of images")
-			return func() error { return experiment.Saliency(run, *count, log) }
-		})
-	case "embed":
-		err = runCmd(args, func(run string, fs *flag.FlagSet) func() error {
-			return func() error { return experiment.Embed(run, log) }
-		})
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return
-	default:
-		err = usageError{fmt.Errorf("unknown command %q", os.Args[1])}
-	}
-	if err == nil {
-		return
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	fmt.Fprintf(os.Stderr, "train %s: %v\n", os.Args[1], err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		os.Exit(2)
-	}
-	os.Exit(1)
-}
-
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
-func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
+			})
+		},
+		"saliency": func(args []string) error {
+			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+				count := fs.Int("count", 8, "number of images")
+				return func() error { return experiment.Saliency(run, *count, log) }
+			})
+		},
+		"embed": func(args []string) error {
+			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+				return func() error { return experiment.Embed(run, log) }
+			})
+		},
+	}, nil)
 }
 
 // runCmd parses the flags of a command that works on a run directory.
@@ -128,17 +86,17 @@ func runCmd(args []string, setup func(run string, fs *flag.FlagSet) func() error
 	run := fs.String("run", "", "run `directory` written by train fit")
 	var do func() error
 	do = setup("", fs)
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *run == "" {
-		return usageError{errors.New("--run is required")}
+		return cli.Usage(errors.New("--run is required"))
 	}
 	// setup captured the flag values by pointer; rebuild with the run.
 	fs2 := flag.NewFlagSet("", flag.ContinueOnError)
 	fs2.String("run", "", "")
 	do = setup(*run, fs2)
-	if err := parse(fs2, args); err != nil {
+	if err := cli.Parse(fs2, args); err != nil {
 		return err
 	}
 	return do()
@@ -162,16 +120,16 @@ func fitCmd(args []string, log *slog.Logger) error {
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return usageError{errors.New("--out is required")}
+		return cli.Usage(errors.New("--out is required"))
 	}
 	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
 	if !*resume {
 		if *manifest == "" || *snaps == "" {
-			return usageError{errors.New("--manifest and --snapshots are required")}
+			return cli.Usage(errors.New("--manifest and --snapshots are required"))
 		}
 		var err error
 		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
@@ -187,10 +145,10 @@ func fitCmd(args []string, log *slog.Logger) error {
 		}
 		cfg.CNN = cnn.DefaultConfig(*task, *size)
 		if cfg.CNN.Filters, err = ints(*filters); err != nil {
-			return usageError{fmt.Errorf("--filters %q: %w", *filters, err)}
+			return cli.Usage(fmt.Errorf("--filters %q: %w", *filters, err))
 		}
 		if cfg.CNN.Dense, err = ints(*dense); err != nil {
-			return usageError{fmt.Errorf("--dense %q: %w", *dense, err)}
+			return cli.Usage(fmt.Errorf("--dense %q: %w", *dense, err))
 		}
 		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
 	}
@@ -232,11 +190,11 @@ func imagesCmd(args []string) error {
 	size := fs.Int("image-size", 0, "image side in pixels (0: N/2)")
 	lo := fs.Float64("lo", 0, "log10 Σ mapped to black (with --hi; default: the images' range)")
 	hi := fs.Float64("hi", 0, "log10 Σ mapped to white")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *snap == "" || *out == "" {
-		return usageError{errors.New("--snapshot and --out are required")}
+		return cli.Usage(errors.New("--snapshot and --out are required"))
 	}
 	row, err := dataset.RowOf(*snap)
 	if err != nil {

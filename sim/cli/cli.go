@@ -1,0 +1,85 @@
+// Package cli holds the command-line conventions shared by the sim, train
+// and analysis binaries: subcommands, flags that reject stray arguments,
+// one-line errors naming the command, and exit statuses (0 success, 1
+// failure, 2 bad command line, and any others a binary defines).
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError marks an error in the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// Usage marks err as an error in the command line (exit status 2).
+func Usage(err error) error { return usageError{err} }
+
+// IsUsage reports whether err is (or wraps) a command-line error.
+func IsUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+// Parse parses args with fs and rejects positional arguments. With -h it
+// prints the flags to standard output and returns flag.ErrHelp.
+func Parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return Usage(err)
+	}
+	if fs.NArg() > 0 {
+		return Usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return nil
+}
+
+// Command runs a subcommand with its arguments.
+type Command func(args []string) error
+
+// Main runs the subcommand of prog named by os.Args[1] and exits: usage
+// (to standard error, status 2) without one or for an unknown one, usage to
+// standard output for help; on an error it prints "prog cmd: error" and
+// exits 2 for command-line errors, else with status(err) when status is
+// not nil, else 1.
+func Main(prog, usage string, cmds map[string]Command, status func(error) int) {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	var err error
+	switch cmd, ok := cmds[name]; {
+	case ok:
+		err = cmd(os.Args[2:])
+	case name == "-h" || name == "--help" || name == "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = Usage(fmt.Errorf("unknown command %q", name))
+	}
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, name, err)
+	switch {
+	case IsUsage(err):
+		os.Exit(2)
+	case status != nil:
+		os.Exit(status(err))
+	}
+	os.Exit(1)
+}
