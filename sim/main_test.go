@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/sim/cli/clitest"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -18,15 +16,11 @@ var simBin string
 
 // TestMain builds the sim binary once; the tests run it as a user would.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "simbin")
+	dir, err := clitest.Build(".")
 	if err != nil {
 		panic(err)
 	}
 	simBin = filepath.Join(dir, "sim")
-	if out, err := exec.Command("go", "build", "-o", simBin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -35,19 +29,7 @@ func TestMain(m *testing.M) {
 // sim runs the binary and returns stdout, stderr and the exit code.
 func sim(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(simBin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), errb.String(), 0
-	case errors.As(err, &ee):
-		return out.String(), errb.String(), ee.ExitCode()
-	}
-	t.Fatal(err)
-	return "", "", 0
+	return clitest.Run(t, simBin, args...)
 }
 
 func TestRunInspectVerify(t *testing.T) {

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/sim/cli/clitest"
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
@@ -20,16 +18,12 @@ var bins = map[string]string{}
 // TestMain builds the train and sim binaries once; the tests use them as a
 // user would.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "trainbin")
+	dir, err := clitest.Build(".", "../sim")
 	if err != nil {
 		panic(err)
 	}
 	for _, name := range []string{"train", "sim"} {
 		bins[name] = filepath.Join(dir, name)
-		if out, err := exec.Command("go", "build", "-o", bins[name], "../"+name).CombinedOutput(); err != nil {
-			os.Stderr.Write(out)
-			panic(err)
-		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -38,19 +32,7 @@ func TestMain(m *testing.M) {
 
 func run(t *testing.T, bin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bins[bin], args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), errb.String(), 0
-	case errors.As(err, &ee):
-		return out.String(), errb.String(), ee.ExitCode()
-	}
-	t.Fatal(err)
-	return "", "", 0
+	return clitest.Run(t, bins[bin], args...)
 }
 
 // TestPipeline plans and runs a tiny campaign, then trains, evaluates and
