@@ -45,7 +45,13 @@ func Gray(v, lo, hi float64) uint8 {
 	if !(v > 0) {
 		return 0
 	}
-	t := math.Round(255 * (math.Log10(v) - lo) / (hi - lo))
+	return Level(math.Log10(v), lo, hi)
+}
+
+// Level returns the 8-bit gray level of x on the range [lo, hi]:
+// round(255·(x − lo)/(hi − lo)) clamped to [0, 255]; NaN gives 0.
+func Level(x, lo, hi float64) uint8 {
+	t := math.Round(255 * (x - lo) / (hi - lo))
 	switch {
 	case !(t > 0):
 		return 0
@@ -69,13 +75,18 @@ func PNG(shape []int, data []float32, lo, hi float64, text [][2]string) ([]byte,
 	for i, v := range data {
 		g.Pix[i] = Gray(float64(v), lo, hi)
 	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return EncodePNG(g, append([][2]string{{"lo", f(lo)}, {"hi", f(hi)}, {"unit", PixelUnit}}, text...))
+}
+
+// EncodePNG encodes g as a PNG with one tEXt chunk per key/value pair
+// (Latin-1 keywords of 1–79 characters), inserted before IEND.
+func EncodePNG(g *image.Gray, text [][2]string) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, g); err != nil {
 		return nil, fmt.Errorf("png: %w", err)
 	}
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	kv := append([][2]string{{"lo", f(lo)}, {"hi", f(hi)}, {"unit", PixelUnit}}, text...)
-	return insertText(buf.Bytes(), kv)
+	return insertText(buf.Bytes(), text)
 }
 
 // insertText inserts one tEXt chunk per key/value pair before IEND.

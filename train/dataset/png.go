@@ -1,17 +1,14 @@
 package dataset
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
-	"image/png"
 	"math"
 	"strconv"
 
 	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/sim/export"
 )
 
 // WritePNG writes img to path as an 8-bit grayscale PNG for people to look
@@ -38,11 +35,7 @@ func WritePNG(path string, img Image, lo, hi float64) error {
 	}
 	g := image.NewGray(image.Rect(0, 0, img.Size, img.Size))
 	for i, v := range img.Pix {
-		g.Pix[i] = Gray(float64(v), lo, hi)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, g); err != nil {
-		return fmt.Errorf("png %s: %w", path, err)
+		g.Pix[i] = export.Level(float64(v), lo, hi)
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	text := [][2]string{
@@ -58,7 +51,7 @@ func WritePNG(path string, img Image, lo, hi float64) error {
 		{"quadrant", QuadrantNames[l.Quadrant]},
 		{"Software", "turbindex train/dataset"},
 	}
-	out, err := insertText(buf.Bytes(), text)
+	out, err := export.EncodePNG(g, text)
 	if err != nil {
 		return fmt.Errorf("png %s: %w", path, err)
 	}
@@ -66,61 +59,6 @@ func WritePNG(path string, img Image, lo, hi float64) error {
 		return fmt.Errorf("png %s: %w", path, err)
 	}
 	return nil
-}
-
-// Gray returns the 8-bit gray level of the pixel value v on the range
-// [lo, hi]: round(255·(v − lo)/(hi − lo)) clamped to [0, 255]; NaN gives 0.
-func Gray(v, lo, hi float64) uint8 {
-	t := math.Round(255 * (v - lo) / (hi - lo))
-	switch {
-	case !(t > 0):
-		return 0
-	case t >= 255:
-		return 255
-	}
-	return uint8(t)
-}
-
-// insertText returns the PNG file p with a tEXt chunk per key–value pair
-// inserted before its IEND chunk. Keys and values must be printable ASCII
-// (a subset of the Latin-1 PNG requires), keys 1 to 79 bytes.
-func insertText(p []byte, kv [][2]string) ([]byte, error) {
-	iend := []byte{0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82}
-	if !bytes.HasSuffix(p, iend) {
-		return nil, errors.New("encoded PNG does not end with IEND")
-	}
-	out := append([]byte(nil), p[:len(p)-len(iend)]...)
-	for _, e := range kv {
-		k, v := e[0], e[1]
-		if len(k) < 1 || len(k) > 79 || !printable(k) || k[0] == ' ' || k[len(k)-1] == ' ' {
-			return nil, fmt.Errorf("tEXt keyword %q: want 1 to 79 printable ASCII bytes", k)
-		}
-		if !printable(v) {
-			return nil, fmt.Errorf("tEXt %s value %q: want printable ASCII", k, v)
-		}
-		data := append(append([]byte(k), 0), v...)
-		out = appendChunk(out, "tEXt", data)
-	}
-	return append(out, iend...), nil
-}
-
-// appendChunk appends a PNG chunk (length, type, data, CRC-32 of type and
-// data) to b.
-func appendChunk(b []byte, typ string, data []byte) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
-	start := len(b)
-	b = append(b, typ...)
-	b = append(b, data...)
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
-}
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // CampaignRange returns a fixed log-Σ range [lo, hi] (log10(Σ / (g cm⁻²)))
