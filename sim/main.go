@@ -146,18 +146,30 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 		return nil, err
 	}
 	// Every rank sees the same command line, so every rank reaches the same
-	// verdict; rank 0 reports it and the others leave quietly.
+	// verdict on the parameters; rank 0 alone probes the output, and all
+	// learn its verdict before any starts work (so that no rank can abort
+	// the job while another is in the middle of the probe).
 	err = nil
 	if ranksSet && cfg.Ranks != c.Size() {
 		err = fmt.Errorf("--ranks %d disagrees with the %d MPI ranks of this job (leave --ranks out under mpirun/srun)", cfg.Ranks, c.Size())
 	} else {
 		cfg.Ranks = c.Size()
+		err = cfg.ValidateParams()
+	}
+	if err == nil && c.Rank() == 0 {
 		err = cfg.Validate()
 	}
+	ok := 1.0
 	if err != nil {
+		ok = 0
+	}
+	if ok, aerr := c.AllreduceMin(ok); aerr != nil || ok == 0 {
 		mpi.Finalize()
 		if c.Rank() != 0 {
 			os.Exit(2)
+		}
+		if err == nil {
+			err = aerr
 		}
 		return nil, cli.Usage(err)
 	}

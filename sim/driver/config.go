@@ -84,6 +84,19 @@ const MinGrid = 16
 // Validate checks every parameter and that the output can be written, so
 // that a bad run fails in one line before any work. Errors name the flag.
 func (c Config) Validate() error {
+	if err := c.ValidateParams(); err != nil {
+		return err
+	}
+	if err := snapshot.CheckWritable(c.Out, c.Force); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
+// ValidateParams is Validate without the check that the output can be
+// written (which probes the file system): what every MPI rank checks, while
+// rank 0 alone probes the output.
+func (c Config) ValidateParams() error {
 	if !slices.Contains(Problems, c.Problem) {
 		return fmt.Errorf("--problem %q: unknown, want one of %s", c.Problem, strings.Join(Problems, ", "))
 	}
@@ -144,9 +157,6 @@ func (c Config) Validate() error {
 		if math.IsNaN(c.VelLeft) || math.IsNaN(c.VelRight) || math.IsInf(c.VelLeft+c.VelRight, 0) {
 			return fmt.Errorf("--vel-left %g --vel-right %g: must be finite", c.VelLeft, c.VelRight)
 		}
-	}
-	if err := snapshot.CheckWritable(c.Out, c.Force); err != nil {
-		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
 }
