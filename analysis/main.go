@@ -98,6 +98,7 @@ func runCmd(args []string) error {
 		return err
 	}
 	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ package study
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -24,6 +25,7 @@ import (
 	"github.com/turbindex/turbindex/analysis/tsne"
 	"github.com/turbindex/turbindex/sim/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
+	"github.com/turbindex/turbindex/sim/progress"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/metrics"
@@ -43,7 +45,11 @@ type Options struct {
 	Zooms               []float64 // zoom factors of the invariance test
 	Seed                uint64
 	Log                 *slog.Logger
+	Progress            io.Writer // terminal for a progress bar over the study's stages (optional)
 }
+
+// stages are the steps of Run, for progress reports.
+var stages = []string{"images", "features", "classifiers", "regression", "t-SNE", "zoom", "report"}
 
 // Defaults returns the study's default settings.
 func Defaults() Options {
@@ -107,6 +113,12 @@ func Run(o Options) (*report.Report, error) {
 		return nil, err
 	}
 	t0 := time.Now()
+	prog := progress.New(o.Progress, log, "analysis", float64(len(stages)), 0)
+	stage := 0
+	done := func() {
+		stage++
+		prog.Update(float64(stage), slog.String("done", stages[stage-1]), slog.Float64("seconds", time.Since(t0).Seconds()))
+	}
 	set, err := dataset.Load(m, o.Snapshots, dataset.Options{Size: o.ImageSize, Cache: o.Cache,
 		Warn: func(msg string) { log.Warn(msg) }})
 	if err != nil {
@@ -114,7 +126,8 @@ func Run(o Options) (*report.Report, error) {
 	}
 	size := set.Size
 	all := &data{images: set.Images}
-	log.Info("images loaded", "images", len(all.images), "size", size, "seconds", time.Since(t0).Seconds())
+	log.Info("images loaded", "images", len(all.images), "size", size)
+	done()
 
 	if all.hog, err = hogOf(all.images, size); err != nil {
 		return nil, err
@@ -122,7 +135,8 @@ func Run(o Options) (*report.Report, error) {
 	if all.slope, err = slopes(all.images, size); err != nil {
 		return nil, err
 	}
-	log.Info("features", "hog_dims", len(all.hog[0]), "seconds", time.Since(t0).Seconds())
+	log.Info("features", "hog_dims", len(all.hog[0]))
+	done()
 
 	isClass := func(l dataset.Label) bool { return l.Class != campaign.Sweep }
 	clsTrain := all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Train })
@@ -228,6 +242,7 @@ func Run(o Options) (*report.Report, error) {
 	}
 	r.Figures = append([]report.Figure{{File: "roc.png", Caption: "ROC curves on the holdout images"}}, r.Figures...)
 	r.Tables = append(r.Tables, cls)
+	done()
 
 	// Regression of n on the sweep.
 	if len(swTrain.images) > 0 && len(swHold.images) > 0 {
@@ -240,6 +255,7 @@ func Run(o Options) (*report.Report, error) {
 	} else {
 		r.Notes = append(r.Notes, "No sweep simulations in train and holdout: no regression of n.")
 	}
+	done()
 
 	// t-SNE of the HOG features of the holdout and sweep images.
 	pts := all.where(func(l dataset.Label) bool { return l.Split == campaign.Holdout || l.Class == campaign.Sweep })
@@ -257,6 +273,8 @@ func Run(o Options) (*report.Report, error) {
 			r.Figures = append(r.Figures, fig)
 		}
 	}
+
+	done()
 
 	// Zoom invariance.
 	zoom := map[string][]float64{}
@@ -287,8 +305,12 @@ func Run(o Options) (*report.Report, error) {
 		zt.Rows = append(zt.Rows, report.Row{Method: name, Values: v})
 	}
 	r.Tables = append(r.Tables, zt)
-	log.Info("study done", "seconds", time.Since(t0).Seconds())
-	return r, report.Write(o.Out, *r)
+	done()
+	if err := report.Write(o.Out, *r); err != nil {
+		return nil, err
+	}
+	prog.Finish(slog.Float64("seconds", time.Since(t0).Seconds()))
+	return r, nil
 }
 
 func zoomColumns(z []float64) []string {
