@@ -27,7 +27,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -240,9 +239,4 @@ func (f *File) Restore(b mesh.Block, arrays [fields][]float64) error {
 		}
 	}
 	return nil
-}
-
-// Describe returns a one-line description for logs.
-func (h Header) Describe() string {
-	return "step " + strconv.Itoa(h.Steps) + ", t = " + strconv.FormatFloat(h.Time, 'g', 6, 64) + " L/c_s, restart " + strconv.Itoa(h.Restarts)
 }

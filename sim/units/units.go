@@ -18,8 +18,6 @@ const (
 	Myr          = 1e6 * Year            // s
 	Boltzmann    = 1.380649e-16          // erg K⁻¹
 	HydrogenMass = 1.6735575e-24         // g, mass of a hydrogen atom (the m_H of μ m_H)
-	SolarMass    = 1.98847e33            // g
-	KmPerS       = 1e5                   // cm s⁻¹
 )
 
 // System converts between code units and cgs for one run.
