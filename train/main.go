@@ -55,9 +55,9 @@ func main() {
 		"images": imagesCmd,
 		"fit":    func(args []string) error { return fitCmd(args, log) },
 		"eval": func(args []string) error {
-			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
-				return func() error {
+				return func(run string) error {
 					m, err := experiment.Eval(run, *split, log)
 					if err == nil {
 						report(m)
@@ -67,39 +67,33 @@ func main() {
 			})
 		},
 		"saliency": func(args []string) error {
-			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
-				return func() error { return experiment.Saliency(run, *count, log) }
+				return func(run string) error { return experiment.Saliency(run, *count, log) }
 			})
 		},
 		"embed": func(args []string) error {
-			return runCmd(args, func(run string, fs *flag.FlagSet) func() error {
-				return func() error { return experiment.Embed(run, log) }
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+				return func(run string) error { return experiment.Embed(run, log) }
 			})
 		},
 	}, nil)
 }
 
-// runCmd parses the flags of a command that works on a run directory.
-func runCmd(args []string, setup func(run string, fs *flag.FlagSet) func() error) error {
+// runCmd parses the flags of a command that works on a run directory:
+// --run, plus those flags registers, and calls the function flags returns
+// with the run directory.
+func runCmd(args []string, flags func(fs *flag.FlagSet) func(run string) error) error {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	run := fs.String("run", "", "run `directory` written by train fit")
-	var do func() error
-	do = setup("", fs)
+	do := flags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *run == "" {
 		return cli.Usage(errors.New("--run is required"))
 	}
-	// setup captured the flag values by pointer; rebuild with the run.
-	fs2 := flag.NewFlagSet("", flag.ContinueOnError)
-	fs2.String("run", "", "")
-	do = setup(*run, fs2)
-	if err := cli.Parse(fs2, args); err != nil {
-		return err
-	}
-	return do()
+	return do(*run)
 }
 
 func fitCmd(args []string, log *slog.Logger) error {
