@@ -63,6 +63,17 @@ type gemmScratch struct {
 	coffs        []int
 }
 
+// zeroUnlessAcc is the product with an empty inner dimension: C = 0, or C
+// unchanged when accumulating.
+func zeroUnlessAcc(m, n int, c []float32, ldc int, acc bool) {
+	if acc {
+		return
+	}
+	for i := 0; i < m; i++ {
+		clear(c[i*ldc : i*ldc+n])
+	}
+}
+
 // sgemmNN sets (or, with acc, adds to) the m×n matrix C the product
 // op(A)·B, where B is k×n, and op(A) is A (m×k, row stride lda) or, with
 // transA, the transpose of the k×m matrix A.
@@ -74,11 +85,7 @@ func sgemmNN(ws *gemmScratch, m, n, k int, a []float32, lda int, transA bool, b 
 	checkLen("B", b, k, n, ldb)
 	checkLen("C", c, m, n, ldc)
 	if k == 0 {
-		if !acc {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
-			}
-		}
+		zeroUnlessAcc(m, n, c, ldc, acc)
 		return
 	}
 	switch gemmKind {
@@ -107,11 +114,7 @@ func sgemmNT(ws *gemmScratch, m, n, k int, a []float32, lda int, b []float32, ld
 	checkLen("B", b, n, k, ldb)
 	checkLen("C", c, m, n, ldc)
 	if k == 0 {
-		if !acc {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
-			}
-		}
+		zeroUnlessAcc(m, n, c, ldc, acc)
 		return
 	}
 	switch gemmKind {
