@@ -117,16 +117,24 @@ func runCmd(args []string) error {
 	if mpi.Launched() {
 		res, err = runMPI(ctx, cfg, ranksSet, opt)
 	} else {
-		if err := cfg.Validate(); err != nil {
-			return cli.Usage(err)
-		}
-		res, err = driver.Run(ctx, cfg, opt)
+		res, err = runLocal(ctx, cfg, opt)
 	}
 	if err != nil || res == nil {
 		return err
 	}
 	printSummary(res)
 	return nil
+}
+
+// runLocal runs the simulation on in-process ranks; a refused
+// configuration is a command-line error.
+func runLocal(ctx context.Context, cfg driver.Config, opt driver.Options) (*driver.Result, error) {
+	res, err := driver.Run(ctx, cfg, opt)
+	var ce driver.ConfigError
+	if errors.As(err, &ce) {
+		return nil, cli.Usage(err)
+	}
+	return res, err
 }
 
 // runMPI runs this process as one rank of an MPI job started by mpirun or
@@ -136,10 +144,7 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 		if n := mpi.LaunchedSize(); n > 1 {
 			return nil, fmt.Errorf("started by an MPI launcher with %d ranks, but this sim was built without MPI: build it with 'make build-mpi'", n)
 		}
-		if err := cfg.Validate(); err != nil {
-			return nil, cli.Usage(err)
-		}
-		return driver.Run(ctx, cfg, opt)
+		return runLocal(ctx, cfg, opt)
 	}
 	c, err := mpi.Init()
 	if err != nil {

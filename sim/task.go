@@ -200,9 +200,7 @@ func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row) error 
 	var err error
 	if c == nil {
 		cfg.Ranks = t.ranks
-		if err = cfg.Validate(); err == nil {
-			res, err = driver.Run(ctx, cfg, opt)
-		}
+		res, err = driver.Run(ctx, cfg, opt)
 	} else {
 		cfg.Ranks = c.Size()
 		res, err = driver.RunRank(ctx, c, cfg, opt)

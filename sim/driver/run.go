@@ -69,11 +69,18 @@ type Result struct {
 	Restarts int
 }
 
-// Run performs the simulation described by cfg on cfg.Ranks in-process
-// ranks and writes its snapshot.
+// ConfigError is a configuration that Validate refused: the run did no
+// work. It prints as the validation error.
+type ConfigError struct{ Err error }
+
+func (e ConfigError) Error() string { return e.Err.Error() }
+func (e ConfigError) Unwrap() error { return e.Err }
+
+// Run validates cfg (failing with a ConfigError), performs the simulation
+// on cfg.Ranks in-process ranks and writes its snapshot.
 func Run(ctx context.Context, cfg Config, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, ConfigError{err}
 	}
 	var res *Result
 	err := comm.NewLocal(cfg.Ranks).Run(func(c comm.Comm) error {
