@@ -25,8 +25,8 @@ import (
 	"github.com/turbindex/turbindex/analysis/hog"
 	"github.com/turbindex/turbindex/analysis/study"
 	"github.com/turbindex/turbindex/analysis/svm"
-	"github.com/turbindex/turbindex/sim/atomicfile"
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/internal/atomicfile"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/dataset"
 )
 

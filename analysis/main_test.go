@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/turbindex/turbindex/sim/cli/clitest"
+	"github.com/turbindex/turbindex/internal/cli/clitest"
 )
 
 var bin string

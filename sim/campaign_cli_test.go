@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
 )
 

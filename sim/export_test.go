@@ -18,7 +18,7 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
 )

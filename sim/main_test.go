@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/turbindex/turbindex/sim/cli/clitest"
+	"github.com/turbindex/turbindex/internal/cli/clitest"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 

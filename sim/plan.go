@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/cli"
 )
 
 // planCmd writes a campaign manifest (see package campaign for its format)

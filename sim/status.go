@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/cli"
 )
 
 // incompleteError is statusCmd's answer when some simulation is not done;

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"

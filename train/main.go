@@ -24,8 +24,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/cli"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"

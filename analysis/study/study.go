@@ -23,9 +23,9 @@ import (
 	"github.com/turbindex/turbindex/analysis/spectrum"
 	"github.com/turbindex/turbindex/analysis/svm"
 	"github.com/turbindex/turbindex/analysis/tsne"
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/driver"
-	"github.com/turbindex/turbindex/sim/progress"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/buildinfo"
+	"github.com/turbindex/turbindex/internal/progress"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/metrics"
@@ -148,7 +148,7 @@ func Run(o Options) (*report.Report, error) {
 	}
 
 	r := &report.Report{Title: "turbindex: can the spectral index be read off column-density maps?",
-		CodeVersion: driver.CodeVersion(), Created: time.Now().UTC().Format(time.RFC3339),
+		CodeVersion: buildinfo.Version(), Created: time.Now().UTC().Format(time.RFC3339),
 		Parameters: map[string]string{
 			"manifest": o.Manifest, "snapshots": o.Snapshots, "image_size": strconv.Itoa(size),
 			"grid": strconv.Itoa(m.Params.Grid), "tend_myr": fmt.Sprint(m.Params.TEndMyr),

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/turbindex/turbindex/analysis/report"
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
 )
 

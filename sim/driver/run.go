@@ -13,10 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/turbindex/turbindex/internal/buildinfo"
+	"github.com/turbindex/turbindex/internal/progress"
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/mesh"
-	"github.com/turbindex/turbindex/sim/progress"
 	"github.com/turbindex/turbindex/sim/snapshot"
 	"github.com/turbindex/turbindex/sim/units"
 )
@@ -221,7 +222,7 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	}
 
 	h := &res.Header
-	h.CodeVersion = CodeVersion()
+	h.CodeVersion = buildinfo.Version()
 	h.Problem = cfg.Problem
 	h.Params, _ = json.Marshal(cfg)
 	h.Units = map[string]string{
@@ -325,29 +326,4 @@ func peakRSS(c comm.Comm) ([]float64, error) {
 	}
 	err := c.Allgatherv([]float64{float64(ru.Maxrss) * 1024}, all, counts) // Maxrss is in KiB on Linux
 	return all, err
-}
-
-// CodeVersion identifies the build: module version, VCS revision and
-// whether the tree was modified.
-func CodeVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if rev != "" {
-		v += " " + rev[:min(12, len(rev))] + dirty
-	}
-	return v
 }

@@ -2,7 +2,7 @@
 // astronomers and notebooks read: FITS images (astropy, DS9), NumPy .npy
 // arrays and grayscale PNGs of log10 Σ.
 //
-// Every file is written atomically (sim/atomicfile). File names are
+// Every file is written atomically (internal/atomicfile). File names are
 // <snapshot base name>_<field>.<format extension> in the output directory.
 package export
 
@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 

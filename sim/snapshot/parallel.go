@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 )
 
 // Writing one file from many processes (MPI ranks) goes like this: every

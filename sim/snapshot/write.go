@@ -3,7 +3,7 @@ package snapshot
 import (
 	"os"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 )
 
 // Write encodes h and fields into path atomically: it writes a temporary

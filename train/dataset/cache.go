@@ -14,7 +14,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 )
 
 // Cache file format, version 1: see CachePath.

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/sim/export"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 )
 
 // Options choose what Load reads and how.

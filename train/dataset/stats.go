@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 )
 
 // Stats are the mean and standard deviation of the pixels of a set of

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/turbindex/turbindex/sim/campaign"
+	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/metrics"

@@ -31,9 +31,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
-	"github.com/turbindex/turbindex/sim/campaign"
-	"github.com/turbindex/turbindex/sim/progress"
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/atomicfile"
+	"github.com/turbindex/turbindex/internal/progress"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"

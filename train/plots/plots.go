@@ -26,7 +26,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 )
 
 // dpi is the resolution of the figures drawn with gonum/plot.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/atomicfile"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/sim/driver"
 	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/turbulence"
