@@ -141,18 +141,41 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 			return nil, fmt.Errorf("cache directory: %w", err)
 		}
 	}
+	blocks := make([][]float32, len(rows))
+	sizes := make([]int, len(rows))
+	warnings, err := eachRow(rows, opt, func(i int, warn func(string)) error {
+		var err error
+		blocks[i], sizes[i], err = loadRow(m, snapdir, rows[i], opt, warn)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	set := &Set{Size: sizes[0], Images: make([]Image, 0, PerSnapshot*len(rows)), Warnings: warnings}
+	for i, row := range rows {
+		if sizes[i] != set.Size {
+			return nil, fmt.Errorf("images of mixed size: simulation %s gives %d² pixels, %s gives %d² (snapshots of different grids; set an image size)",
+				row.ID, sizes[i], rows[0].ID, set.Size)
+		}
+		set.Images = append(set.Images, images(blocks[i], sizes[i], row)...)
+		blocks[i] = nil
+	}
+	return set, nil
+}
+
+// eachRow calls fn(i, warn) for every row i of rows on opt.Workers
+// goroutines (0: GOMAXPROCS), reporting progress to opt.Progress and
+// warnings to opt.Warn (one goroutine at a time). It stops handing out rows
+// at the first failure and returns the warnings and the error of the
+// earliest failed row, so that the error depends on scheduling no more than
+// it must.
+func eachRow(rows []campaign.Row, opt Options, fn func(i int, warn func(string)) error) ([]string, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(rows))
-
-	type result struct {
-		i     int
-		block []float32
-		size  int
-		err   error
-	}
 	var (
 		mu       sync.Mutex
 		warnings []string
@@ -165,6 +188,10 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 			opt.Warn(msg)
 		}
 	}
+	type result struct {
+		i   int
+		err error
+	}
 	jobs := make(chan int)
 	results := make(chan result)
 	stop := make(chan struct{})
@@ -172,8 +199,7 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
-				block, size, err := loadRow(m, snapdir, rows[i], opt, warn)
-				results <- result{i, block, size, err}
+				results <- result{i, fn(i, warn)}
 			}
 		})
 	}
@@ -191,14 +217,11 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 		wg.Wait()
 		close(results)
 	}()
-
-	blocks := make([][]float32, len(rows))
-	sizes := make([]int, len(rows))
 	errs := make([]error, len(rows))
 	failed := false
 	done := 0
 	for r := range results {
-		blocks[r.i], sizes[r.i], errs[r.i] = r.block, r.size, r.err
+		errs[r.i] = r.err
 		if r.err != nil && !failed {
 			failed = true
 			close(stop)
@@ -208,24 +231,12 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 			opt.Progress(done, len(rows))
 		}
 	}
-	// Report the failure of the earliest row, so that the error does not
-	// depend on scheduling more than it must.
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("simulation %s (manifest line %d): %w", rows[i].ID, rows[i].Line, err)
+			return warnings, fmt.Errorf("simulation %s (manifest line %d): %w", rows[i].ID, rows[i].Line, err)
 		}
 	}
-
-	set := &Set{Size: sizes[0], Images: make([]Image, 0, PerSnapshot*len(rows)), Warnings: warnings}
-	for i, row := range rows {
-		if sizes[i] != set.Size {
-			return nil, fmt.Errorf("images of mixed size: simulation %s gives %d² pixels, %s gives %d² (snapshots of different grids; set an image size)",
-				row.ID, sizes[i], rows[0].ID, set.Size)
-		}
-		set.Images = append(set.Images, images(blocks[i], sizes[i], row)...)
-		blocks[i] = nil
-	}
-	return set, nil
+	return warnings, nil
 }
 
 // selectRows returns the rows of m that opt asks for, checking opt's splits
@@ -273,21 +284,33 @@ func selectRows(m *campaign.Manifest, opt Options) ([]campaign.Row, error) {
 	return rows, nil
 }
 
-// loadRow returns the images of one row (a block of 48 of size² pixels),
-// from the cache if it holds them.
-func loadRow(m *campaign.Manifest, snapdir string, row campaign.Row, opt Options, warn func(string)) ([]float32, int, error) {
+// openRow opens the snapshot of row, checks it against the row and the
+// manifest's grid, and returns it with the image side to cut (opt.Size, or
+// N/2). Close s.f when done.
+func openRow(m *campaign.Manifest, snapdir string, row campaign.Row, opt Options) (*snap, int, error) {
 	s, err := openSnap(campaign.SnapshotPath(snapdir, row.ID), row)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer s.f.Close()
 	if g := s.f.Header.Grid; m.Params.Grid != 0 && g != [3]int{m.Params.Grid, m.Params.Grid, m.Params.Grid} {
+		s.f.Close()
 		return nil, 0, fmt.Errorf("%s: grid mismatch: snapshot has grid=%v, manifest has %d", s.f.Path, g, m.Params.Grid)
 	}
 	size := opt.Size
 	if size == 0 {
 		size = s.n / 2
 	}
+	return s, size, nil
+}
+
+// loadRow returns the images of one row (a block of 48 of size² pixels),
+// from the cache if it holds them.
+func loadRow(m *campaign.Manifest, snapdir string, row campaign.Row, opt Options, warn func(string)) ([]float32, int, error) {
+	s, size, err := openRow(m, snapdir, row, opt)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer s.f.Close()
 	var path string
 	if opt.Cache != "" {
 		path = CachePath(opt.Cache, row.ID, size)
