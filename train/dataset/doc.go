@@ -53,11 +53,15 @@
 // each image by its own mean and deviation instead, which removes the
 // amplitude information and leaves the models only the morphology.
 //
-// # Cache
+// # Cache and streams
 //
 // With Options.Cache set, Load keeps each simulation's decoded images in a
-// file <cache>/<id>-<size>.zimg (see the cache section of Load) so that later
-// loads skip decoding the snapshot.
+// file <cache>/<id>-<size>.zimg (CachePath), one zstd frame per image, so
+// that later loads skip decoding the snapshot. OpenStream fills the same
+// cache and returns a Stream, which decodes images on demand: training reads
+// a shuffled epoch through Stream.Batches in windows of a few hundred
+// images, so its memory does not grow with the number of simulations (see
+// docs/SCALING.md, "Training on the paper's counts").
 //
 // # Pictures
 //

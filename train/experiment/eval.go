@@ -42,20 +42,23 @@ func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := loadSplits(&cfg, []string{split}, log)
+	images, err := openSplit(dir, &cfg, split, classesFor(cfg.Task), log)
 	if err != nil {
 		return nil, err
 	}
-	images := data[split]
-	pred, _, y, err := predict(model, cfg.Task, images)
+	var pred, y []float32
+	ids := make([]string, 0, images.Len())
+	err = predict(model, cfg.Task, images, all(images.Len()), cfg.loader(), func(idx []int, _, p, t []float32) error {
+		pred, y = append(pred, p...), append(y, t...)
+		for _, i := range idx {
+			ids = append(ids, images.Label(i).ID)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	out := &Metrics{Task: cfg.Task, Split: split, Model: "best.cnn"}
-	ids := make([]string, len(images))
-	for i, im := range images {
-		ids[i] = im.Label.ID
-	}
 	if cfg.Task == Regress {
 		err = evalRegression(dir, out, pred, y, ids)
 	} else {
@@ -151,44 +154,35 @@ func evalRegression(dir string, out *Metrics, pred, y []float32, ids []string) e
 // saw them) and writes sweep.csv and sweep.png: the talk's "testing on
 // different indices".
 func sweep(dir string, cfg Config, model *cnn.Model, log *slog.Logger, out *Metrics) error {
-	m, err := campaign.ReadFile(cfg.Manifest)
-	if err != nil {
-		return err
-	}
-	sc := cfg
-	set, err := dataset.Load(m, cfg.Snapshots, dataset.Options{Size: cfg.ImageSize, Classes: []string{campaign.Sweep}, Cache: cfg.Cache})
+	set, err := openSplit(dir, &cfg, "", []string{campaign.Sweep}, log)
 	if err != nil {
 		if log != nil {
 			log.Warn("no sweep figure", "reason", err)
 		}
 		return nil
 	}
-	for _, im := range set.Images {
-		if sc.PerImage {
-			dataset.PerImage(im.Pix)
-		} else {
-			sc.Stats.Apply(im.Pix)
-		}
-	}
-	pred, _, _, err := predict(model, Classify, set.Images)
-	if err != nil {
-		return err
-	}
-	n := make([]float64, len(pred))
-	ids := make([]string, len(pred))
+	var n, pred []float64
+	var ids []string
 	var b bytes.Buffer
 	b.WriteString("id,n,p_burgers\n")
-	for i, im := range set.Images {
-		n[i], ids[i] = im.Label.Index, im.Label.ID
-		fmt.Fprintf(&b, "%s,%.6g,%.6g\n", ids[i], n[i], pred[i])
+	err = predict(model, Classify, set, all(set.Len()), cfg.loader(), func(idx []int, _, p, _ []float32) error {
+		for j, i := range idx {
+			l := set.Label(i)
+			n, ids, pred = append(n, l.Index), append(ids, l.ID), append(pred, float64(p[j]))
+			fmt.Fprintf(&b, "%s,%.6g,%.6g\n", l.ID, l.Index, p[j])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := writeFile(filepath.Join(dir, "sweep.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	keys, pm := metrics.GroupMean(f64(pred), ids)
+	keys, pm := metrics.GroupMean(pred, ids)
 	_, nm := metrics.GroupMean(n, ids)
 	out.SweepSim = len(keys)
-	return plots.SweepPlot(filepath.Join(dir, "sweep.png"), n, f64(pred), nm, pm)
+	return plots.SweepPlot(filepath.Join(dir, "sweep.png"), n, pred, nm, pm)
 }
 
 // Saliency writes saliency.png: count holdout images (alternating classes
@@ -202,17 +196,25 @@ func Saliency(dir string, count int, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	data, err := loadSplits(&cfg, []string{campaign.Holdout}, log)
+	hold, err := openSplit(dir, &cfg, campaign.Holdout, classesFor(cfg.Task), log)
 	if err != nil {
 		return err
 	}
-	images := pick(data[campaign.Holdout], count)
-	idx := make([]int, len(images))
-	for i := range idx {
-		idx[i] = i
-	}
-	x, _ := batchOf(cfg.Task, images, idx, nil, nil)
-	sal, err := model.Saliency(x)
+	ld := cfg.loader()
+	var images []dataset.Image
+	var sal []float32
+	err = hold.Batches(pick(hold, count), model.Config().Batch, ld, func(idx []int, x []float32) error {
+		s, err := model.Saliency(x)
+		if err != nil {
+			return err
+		}
+		sal = append(sal, s...)
+		px := cfg.ImageSize * cfg.ImageSize
+		for j, i := range idx {
+			images = append(images, dataset.Image{Size: cfg.ImageSize, Pix: slices.Clone(x[j*px : (j+1)*px]), Label: hold.Label(i)})
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -226,22 +228,21 @@ func Saliency(dir string, count int, log *slog.Logger) error {
 	return plots.ImageGrid(filepath.Join(dir, "saliency.png"), grid, cfg.ImageSize, titles, 4)
 }
 
-// pick returns count images spread over the simulations, alternating
-// between the classes present.
-func pick(images []dataset.Image, count int) []dataset.Image {
-	byClass := map[string][]dataset.Image{}
+// pick returns count images of s spread over the simulations (the first
+// image of each: projection x, no flip, top-left), alternating between the
+// classes present.
+func pick(s *dataset.Stream, count int) []int {
+	byClass := map[string][]int{}
 	var classes []string
-	for _, im := range images {
-		if _, ok := byClass[im.Label.Class]; !ok {
-			classes = append(classes, im.Label.Class)
+	for i := 0; i < s.Len(); i += dataset.PerSnapshot {
+		c := s.Label(i).Class
+		if _, ok := byClass[c]; !ok {
+			classes = append(classes, c)
 		}
-		// One image per simulation: the first (projection x, no flip, top-left).
-		if im.Label.Flip == 0 && im.Label.Quadrant == 0 && im.Label.Projection == 0 {
-			byClass[im.Label.Class] = append(byClass[im.Label.Class], im)
-		}
+		byClass[c] = append(byClass[c], i)
 	}
 	slices.Sort(classes)
-	var out []dataset.Image
+	var out []int
 	for i := 0; len(out) < count; i++ {
 		added := false
 		for _, c := range classes {
@@ -269,38 +270,35 @@ func Embed(dir string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	m, err := campaign.ReadFile(cfg.Manifest)
-	if err != nil {
-		return err
-	}
-	set, err := dataset.Load(m, cfg.Snapshots, dataset.Options{Size: cfg.ImageSize, Splits: []string{campaign.Holdout}, Cache: cfg.Cache})
+	set, err := openSplit(dir, &cfg, campaign.Holdout, nil, log)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	for i, im := range set.Images {
-		if cfg.PerImage {
-			dataset.PerImage(im.Pix)
-		} else {
-			cfg.Stats.Apply(im.Pix)
-		}
-		emb, err := model.Embed(im.Pix)
+	err = set.Batches(all(set.Len()), model.Config().Batch, cfg.loader(), func(idx []int, x []float32) error {
+		emb, err := model.Embed(x)
 		if err != nil {
 			return err
 		}
-		if i == 0 {
+		if b.Len() == 0 {
 			b.WriteString("id,class,split,index,projection,flip,quadrant")
 			for j := range emb[0] {
 				fmt.Fprintf(&b, ",e%d", j)
 			}
 			b.WriteByte('\n')
 		}
-		l := im.Label
-		fmt.Fprintf(&b, "%s,%s,%s,%.6g,%d,%d,%d", l.ID, l.Class, l.Split, l.Index, l.Projection, l.Flip, l.Quadrant)
-		for _, v := range emb[0] {
-			fmt.Fprintf(&b, ",%.6g", v)
+		for j, i := range idx {
+			l := set.Label(i)
+			fmt.Fprintf(&b, "%s,%s,%s,%.6g,%d,%d,%d", l.ID, l.Class, l.Split, l.Index, l.Projection, l.Flip, l.Quadrant)
+			for _, v := range emb[j] {
+				fmt.Fprintf(&b, ",%.6g", v)
+			}
+			b.WriteByte('\n')
 		}
-		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return writeFile(filepath.Join(dir, "embeddings.csv"), b.Bytes())
 }

@@ -88,58 +88,68 @@ func target(task string, l dataset.Label) float32 {
 	return 0
 }
 
-// batchOf copies the pixels and targets of images idx into x and y.
-func batchOf(task string, images []dataset.Image, idx []int, x, y []float32) ([]float32, []float32) {
-	x, y = x[:0], y[:0]
+// targets returns the learning targets of the images idx of s, in y.
+func targets(task string, s *dataset.Stream, idx []int, y []float32) []float32 {
+	y = y[:0]
 	for _, i := range idx {
-		x = append(x, images[i].Pix...)
-		y = append(y, target(task, images[i].Label))
+		y = append(y, target(task, s.Label(i)))
 	}
-	return x, y
+	return y
 }
 
-// loadSplits loads the given splits of the task's classes and standardises
-// them (with the training statistics st, or per image).
-func loadSplits(cfg *Config, splits []string, log *slog.Logger) (map[string][]dataset.Image, error) {
+// cacheDir returns the image cache of the run in dir: cfg.Cache, or
+// dir/cache when the run names none.
+func cacheDir(dir string, cfg Config) string {
+	if cfg.Cache != "" {
+		return cfg.Cache
+	}
+	return filepath.Join(dir, "cache")
+}
+
+// openSplit opens the images of one split (all splits when split is "") of
+// the given classes as a stream from the run's image cache, filling the
+// cache from the snapshots where it lacks them.
+func openSplit(dir string, cfg *Config, split string, classes []string, log *slog.Logger) (*dataset.Stream, error) {
 	m, err := campaign.ReadFile(cfg.Manifest)
 	if err != nil {
 		return nil, err
 	}
-	set, err := dataset.Load(m, cfg.Snapshots, dataset.Options{
-		Size: cfg.ImageSize, Splits: splits, Classes: classesFor(cfg.Task), Cache: cfg.Cache,
+	opt := dataset.Options{Size: cfg.ImageSize, Classes: classes, Cache: cacheDir(dir, *cfg),
 		Warn: func(msg string) {
 			if log != nil {
 				log.Warn(msg)
 			}
 		},
-	})
+	}
+	if split != "" {
+		opt.Splits = []string{split}
+	}
+	s, err := dataset.OpenStream(m, cfg.Snapshots, opt)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s task: %w", cfg.Task, err)
 	}
 	if cfg.ImageSize == 0 {
-		cfg.ImageSize = set.Size
+		cfg.ImageSize = s.Size
 	}
-	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
-		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
-			return nil, err
-		}
+	return s, nil
+}
+
+// loader returns how the run reads images: standardised with the training
+// statistics, or each by itself.
+func (cfg Config) loader() dataset.Loader {
+	if cfg.PerImage {
+		return dataset.Loader{Prepare: dataset.PerImage}
 	}
-	out := map[string][]dataset.Image{}
-	for _, sp := range splits {
-		images, err := set.Split(sp)
-		if err != nil {
-			return nil, fmt.Errorf("%s task: %w", cfg.Task, err)
-		}
-		for _, im := range images {
-			if cfg.PerImage {
-				dataset.PerImage(im.Pix)
-			} else {
-				cfg.Stats.Apply(im.Pix)
-			}
-		}
-		out[sp] = images
+	return dataset.Loader{Prepare: cfg.Stats.Apply}
+}
+
+// all returns 0, 1, …, n−1.
+func all(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
 	}
-	return out, nil
+	return idx
 }
 
 // Fit trains a model as cfg says and writes the run directory dir. With
@@ -174,11 +184,20 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
 		}
 	}
-	data, err := loadSplits(&cfg, []string{campaign.Train, campaign.Test}, opt.Log)
+	train, err := openSplit(dir, &cfg, campaign.Train, classesFor(cfg.Task), opt.Log)
 	if err != nil {
 		return err
 	}
-	train, val := data[campaign.Train], data[campaign.Test]
+	val, err := openSplit(dir, &cfg, campaign.Test, classesFor(cfg.Task), opt.Log)
+	if err != nil {
+		return err
+	}
+	if !cfg.PerImage {
+		if cfg.Stats, err = train.Stats(); err != nil {
+			return err
+		}
+	}
+	ld := cfg.loader()
 	if model == nil {
 		cfg.CNN.Task, cfg.CNN.ImageSize = cfg.Task, cfg.ImageSize
 		if model, err = cnn.New(cfg.CNN); err != nil {
@@ -193,23 +212,28 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		}
 	}
 	if opt.Log != nil {
-		opt.Log.Info("training", "task", cfg.Task, "train_images", len(train), "val_images", len(val),
+		opt.Log.Info("training", "task", cfg.Task, "train_images", train.Len(), "val_images", val.Len(),
 			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1)
 	}
 	batch := cfg.CNN.Batch
-	x := make([]float32, 0, batch*cfg.ImageSize*cfg.ImageSize)
 	y := make([]float32, 0, batch)
+	// Accuracy on the training images in inference mode (no dropout), on
+	// a fixed subset so that an epoch's cost stays that of training.
+	sub := all(train.Len())
+	if len(sub) > 4096 {
+		sub = subset(len(sub), 4096, cfg.Seed)
+	}
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
 		}
 		t0 := time.Now()
-		order := shuffled(len(train), cfg.Seed, epoch)
+		order := shuffled(train.Len(), cfg.Seed, epoch)
 		prog := progress.New(opt.Progress, opt.Log, fmt.Sprintf("epoch %d/%d", epoch, cfg.Epochs), float64(len(order)), opt.LogInterval)
 		var sum float64
-		for b := 0; b < len(order); b += batch {
-			idx := order[b:min(b+batch, len(order))]
-			x, y = batchOf(cfg.Task, train, idx, x, y)
+		done := 0
+		err := train.Batches(order, batch, ld, func(idx []int, x []float32) error {
+			y = targets(cfg.Task, train, idx, y)
 			loss, err := model.TrainStep(x, y)
 			if err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
@@ -218,19 +242,18 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 				return fmt.Errorf("epoch %d: the loss is %v: lower --lr", epoch, loss)
 			}
 			sum += loss * float64(len(idx))
-			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
-		}
-		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(len(order))}
-		// Accuracy on the training images in inference mode (no dropout), on
-		// a fixed subset so that an epoch's cost stays that of training.
-		sub := train
-		if len(sub) > 4096 {
-			sub = subset(train, 4096, cfg.Seed)
-		}
-		if _, e.TrainAcc, err = evaluate(model, cfg.Task, sub); err != nil {
+			done += len(idx)
+			prog.Update(float64(done), slog.Float64("loss", sum/float64(done)))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if e.ValLoss, e.ValAcc, err = evaluate(model, cfg.Task, val); err != nil {
+		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(len(order))}
+		if _, e.TrainAcc, err = evaluate(model, cfg.Task, train, sub, ld); err != nil {
+			return err
+		}
+		if e.ValLoss, e.ValAcc, err = evaluate(model, cfg.Task, val, all(val.Len()), ld); err != nil {
 			return err
 		}
 		e.Seconds = time.Since(t0).Seconds()
@@ -274,54 +297,53 @@ func shuffled(n int, seed uint64, epoch int) []int {
 	return r.Perm(n)
 }
 
-// subset returns n images of all, chosen once for the run by seed.
-func subset(all []dataset.Image, n int, seed uint64) []dataset.Image {
-	perm := rand.New(rand.NewPCG(seed, math.MaxUint64)).Perm(len(all))[:n]
+// subset returns n of the indices [0, all), in increasing order, chosen
+// once for the run by seed.
+func subset(all, n int, seed uint64) []int {
+	perm := rand.New(rand.NewPCG(seed, math.MaxUint64)).Perm(all)[:n]
 	slices.Sort(perm)
-	out := make([]dataset.Image, n)
-	for i, p := range perm {
-		out[i] = all[p]
-	}
-	return out
+	return perm
 }
 
 // evaluate returns the mean loss and the accuracy (classify) or the MSE
-// (regress) of model on images, in inference mode.
-func evaluate(model *cnn.Model, task string, images []dataset.Image) (loss, acc float64, err error) {
-	pred, x, y, err := predict(model, task, images)
+// (regress) of model on the images idx of s, in inference mode.
+func evaluate(model *cnn.Model, task string, s *dataset.Stream, idx []int, ld dataset.Loader) (loss, acc float64, err error) {
+	var lossSum, score float64
+	err = predict(model, task, s, idx, ld, func(idx []int, x, pred, y []float32) error {
+		l, err := model.Loss(x, y)
+		if err != nil {
+			return err
+		}
+		lossSum += l * float64(len(y))
+		for i := range pred {
+			if task == Regress {
+				d := float64(pred[i] - y[i])
+				score += d * d
+			} else if (pred[i] >= 0.5) == (y[i] == 1) {
+				score++
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, 0, err
 	}
-	if loss, err = model.Loss(x, y); err != nil {
-		return 0, 0, err
-	}
-	if task == Regress {
-		var se float64
-		for i := range pred {
-			d := float64(pred[i] - y[i])
-			se += d * d
-		}
-		return loss, se / float64(len(pred)), nil
-	}
-	var right int
-	for i := range pred {
-		if (pred[i] >= 0.5) == (y[i] == 1) {
-			right++
-		}
-	}
-	return loss, float64(right) / float64(len(pred)), nil
+	n := float64(len(idx))
+	return lossSum / n, score / n, nil
 }
 
-// predict returns the model's outputs for images, with their pixels and
-// targets packed.
-func predict(model *cnn.Model, task string, images []dataset.Image) (pred, x, y []float32, err error) {
-	idx := make([]int, len(images))
-	for i := range idx {
-		idx[i] = i
-	}
-	x, y = batchOf(task, images, idx, nil, nil)
-	pred, err = model.Predict(x)
-	return pred, x, y, err
+// predict streams the images idx of s through model in batches and calls
+// fn with each batch's indices, pixels, predictions and targets.
+func predict(model *cnn.Model, task string, s *dataset.Stream, idx []int, ld dataset.Loader, fn func(idx []int, x, pred, y []float32) error) error {
+	var y []float32
+	return s.Batches(idx, model.Config().Batch, ld, func(idx []int, x []float32) error {
+		pred, err := model.Predict(x)
+		if err != nil {
+			return err
+		}
+		y = targets(task, s, idx, y)
+		return fn(idx, x, pred, y)
+	})
 }
 
 // Epoch is one row of history.csv.
