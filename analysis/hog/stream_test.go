@@ -52,7 +52,9 @@ func TestStreamOrderAndErrors(t *testing.T) {
 	}{
 		{func() ([]Image, error) { return nil, errors.New("x.tsnap: corrupt") }, "x.tsnap: corrupt"},
 		{func() ([]Image, error) { return []Image{{Name: "nan.png", Pix: bad, Rows: 48, Cols: 48}}, nil }, "nan.png"},
-		{func() ([]Image, error) { return []Image{{Name: "small.png", Pix: imgs[0][:40*40], Rows: 40, Cols: 40}}, nil }, "small.png: 40×40"},
+		{func() ([]Image, error) {
+			return []Image{{Name: "small.png", Pix: imgs[0][:40*40], Rows: 40, Cols: 40}}, nil
+		}, "small.png: 40×40"},
 	} {
 		src := slices.Clone(sources)
 		src[6] = tc.src
