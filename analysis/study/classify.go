@@ -81,7 +81,7 @@ func (s *state) slope() error {
 	train, _ := score(s.clsTrain)
 	s.classifiers = append(s.classifiers, classifier{name: "power-spectrum slope", score: score,
 		ref: metrics.Confuse(train, y, 0).Accuracy(), refName: "accuracy on the training split"})
-	if len(s.swTrain.images) > 0 {
+	if len(s.swTrain.lab) > 0 {
 		a, b := spectrum.LinearFit(s.swTrain.slope, s.swTrain.index())
 		s.regressors = append(s.regressors, regressor{name: "power-spectrum slope", predict: func(d *data) ([]float64, error) {
 			p := make([]float64, len(d.slope))
@@ -98,7 +98,7 @@ func (s *state) slope() error {
 func (s *state) cnn() error {
 	if s.o.CNN != "" {
 		c := classifier{name: "CNN", ref: math.NaN(), score: func(d *data) ([]float64, error) {
-			p, err := experiment.PredictImages(s.o.CNN, d.images)
+			p, err := experiment.PredictStream(s.o.CNN, d.src, d.img, d.transform())
 			if err != nil {
 				return nil, err
 			}
@@ -116,7 +116,7 @@ func (s *state) cnn() error {
 	}
 	if s.o.CNNRegress != "" {
 		s.regressors = append(s.regressors, regressor{name: "CNN", predict: func(d *data) ([]float64, error) {
-			q, err := experiment.PredictImages(s.o.CNNRegress, d.images)
+			q, err := experiment.PredictStream(s.o.CNNRegress, d.src, d.img, d.transform())
 			return f64(q), err
 		}})
 	}

@@ -39,7 +39,7 @@ func (s *state) tsne() error {
 func (s *state) zoom() error {
 	acc := map[string][]float64{}
 	for _, f := range s.o.Zooms {
-		z, err := s.derive(s.clsHold, func(pix []float32) ([]float32, error) { return dataset.Zoom(pix, s.size, f) })
+		z, err := s.derive(s.clsHold, fmt.Sprintf("zoom ×%g features", f), func(pix []float32) ([]float32, error) { return dataset.Zoom(pix, s.size, f) })
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func tsneCSV(o Options, path, file string) (report.Figure, error) {
 				return report.Figure{}, fmt.Errorf("%s:%d: %q", path, i+2, s)
 			}
 		}
-		d.images = append(d.images, dataset.Image{Label: dataset.Label{Index: n}})
+		d.lab = append(d.lab, dataset.Label{Index: n})
 		d.hog = append(d.hog, v)
 	}
 	fig, err := tsneFigure(o, d, file)

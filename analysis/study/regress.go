@@ -19,7 +19,7 @@ type regressor struct {
 // hogSVR trains HOG + SVR on the sweep's training split, C and γ chosen
 // by cross-validation.
 func (s *state) hogSVR() error {
-	if len(s.swTrain.images) == 0 {
+	if len(s.swTrain.lab) == 0 {
 		return nil
 	}
 	scaler := svm.FitScaler(s.swTrain.hog)
@@ -45,7 +45,7 @@ func (s *state) hogSVR() error {
 
 // regression scores every regressor on the sweep's holdout.
 func (s *state) regression() error {
-	if len(s.swTrain.images) == 0 || len(s.swHold.images) == 0 {
+	if len(s.swTrain.lab) == 0 || len(s.swHold.lab) == 0 {
 		s.note("No sweep simulations in train and holdout: no regression of n.")
 		return nil
 	}

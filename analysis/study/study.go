@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -153,24 +154,35 @@ func (s *state) note(format string, args ...any) {
 	s.r.Notes = append(s.r.Notes, fmt.Sprintf(format, args...))
 }
 
-// loadImages reads the campaign's images and splits them.
+// loadImages makes sure the image cache holds the campaign's images and
+// opens them as a stream.
 func (s *state) loadImages() error {
-	set, err := dataset.Load(s.manifest, s.o.Snapshots, dataset.Options{Size: s.o.ImageSize, Cache: s.o.Cache,
-		Warn: func(msg string) { s.log.Warn(msg) }})
+	cache := s.o.Cache
+	if cache == "" {
+		cache = filepath.Join(s.o.Out, "cache")
+	}
+	prog := progress.New(s.o.Progress, s.log, "image cache", float64(len(s.manifest.Rows)), 30*time.Second)
+	src, err := dataset.OpenStream(s.manifest, s.o.Snapshots, dataset.Options{Size: s.o.ImageSize, Cache: cache,
+		Warn:     func(msg string) { s.log.Warn(msg) },
+		Progress: func(done, _ int) { prog.Update(float64(done)) }})
 	if err != nil {
 		return err
 	}
-	s.size = set.Size
-	s.all = &data{images: set.Images}
+	prog.Finish()
+	s.size = src.Size
+	s.all = &data{src: src, img: make([]int, src.Len()), lab: make([]dataset.Label, src.Len())}
+	for i := range s.all.img {
+		s.all.img[i], s.all.lab[i] = i, src.Label(i)
+	}
 	s.r.Parameters["image_size"] = strconv.Itoa(s.size)
-	s.r.Parameters["images"] = strconv.Itoa(len(s.all.images))
-	s.log.Info("images loaded", "images", len(s.all.images), "size", s.size)
+	s.r.Parameters["images"] = strconv.Itoa(src.Len())
+	s.log.Info("images", "images", src.Len(), "size", s.size, "cache", cache)
 	return nil
 }
 
 // features computes every image's features and splits the data.
 func (s *state) features() error {
-	if err := s.all.computeFeatures(s.size); err != nil {
+	if err := s.computeFeatures(s.all, "features"); err != nil {
 		return err
 	}
 	s.r.Parameters["hog"] = "8 orientations, 12×12 cells, 1 cell per block, L2-Hys"
@@ -180,7 +192,7 @@ func (s *state) features() error {
 	s.clsHold = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Holdout })
 	s.swTrain = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Train })
 	s.swHold = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Holdout })
-	if len(s.clsTrain.images) == 0 || len(s.clsHold.images) == 0 {
+	if len(s.clsTrain.lab) == 0 || len(s.clsHold.lab) == 0 {
 		return fmt.Errorf("%s: the classification needs Kolmogorov and Burgers simulations in train and holdout", s.o.Manifest)
 	}
 	s.gammas = scaled(s.o.GammaScales, len(s.all.hog[0]))

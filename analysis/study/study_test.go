@@ -100,7 +100,7 @@ func synthetic(t *testing.T, sims, per int, first string) *state {
 				}
 				id := fmt.Sprintf("%s-%p-%d", class, d, k)
 				for i := 0; i < per; i++ {
-					d.images = append(d.images, dataset.Image{Label: dataset.Label{ID: id, Class: class}})
+					d.lab = append(d.lab, dataset.Label{ID: id, Class: class})
 					d.hog = append(d.hog, []float64{shift + rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()})
 					d.slope = append(d.slope, -3+0.5*shift+0.5*rng.NormFloat64())
 				}
@@ -118,7 +118,7 @@ func TestFirstSampleClass(t *testing.T) {
 	for _, first := range []string{campaign.Kolmogorov, campaign.Burgers} {
 		t.Run(first, func(t *testing.T) {
 			s := synthetic(t, 6, 8, first)
-			if got := s.clsTrain.images[0].Label.Class; got != first {
+			if got := s.clsTrain.lab[0].Class; got != first {
 				t.Fatalf("first training image is %s", got)
 			}
 			for _, st := range []func(*state) error{(*state).hogSVM, (*state).slope, (*state).holdout} {
@@ -155,7 +155,7 @@ func TestSanity(t *testing.T) {
 			return sc, err
 		}},
 		classifier{name: "coin", ref: 0.5, refName: "training accuracy", score: func(d *data) ([]float64, error) {
-			sc := make([]float64, len(d.images))
+			sc := make([]float64, len(d.lab))
 			for i := range sc {
 				sc[i] = rng.NormFloat64()
 			}

@@ -335,3 +335,36 @@ func Task(dir string) (string, error) {
 	cfg, err := ReadConfig(dir)
 	return cfg.Task, err
 }
+
+// PredictStream returns the best model of the run in dir applied to the
+// images idx of s (log10 Σ pixels, transformed in place by transform when
+// it is not nil), standardised as the run was trained; the images are read
+// a window at a time.
+func PredictStream(dir string, s *dataset.Stream, idx []int, transform func(pix []float32)) ([]float32, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if s.Size != cfg.ImageSize {
+		return nil, fmt.Errorf("run %s was trained on %d² images, got %d²", dir, cfg.ImageSize, s.Size)
+	}
+	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	if err != nil {
+		return nil, err
+	}
+	ld := cfg.loader()
+	if transform != nil {
+		standardise := ld.Prepare
+		ld.Prepare = func(pix []float32) {
+			transform(pix)
+			standardise(pix)
+		}
+	}
+	out := make([]float32, 0, len(idx))
+	err = s.Batches(idx, model.Config().Batch, ld, func(_ []int, x []float32) error {
+		p, err := model.Predict(x)
+		out = append(out, p...)
+		return err
+	})
+	return out, err
+}
