@@ -76,6 +76,8 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.Folds, "folds", o.Folds, "cross-validation folds for choosing C and γ on the training split")
 	cs := fs.String("C", "1,10", "grid of SVM C values")
 	gs := fs.String("gamma-scale", "0.3,1,3", "grid of RBF γ in units of 1/(number of features)")
+	fs.IntVar(&o.SVMSubsample, "svm-subsample", o.SVMSubsample, "choose C and γ by cross-validation on at most this many training vectors, the same number from each simulation (0: all; the final fit always uses all)")
+	fs.IntVar(&o.SVMCacheMB, "svm-cache", o.SVMCacheMB, "kernel cache of each SVM fit, `MiB`")
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
 	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
@@ -94,6 +96,12 @@ func runCmd(args []string) error {
 	}
 	if o.Zooms, err = floats(*zs); err != nil {
 		return cli.Usage(fmt.Errorf("--zoom: %w", err))
+	}
+	if o.SVMSubsample < 0 {
+		return cli.Usage(fmt.Errorf("--svm-subsample %d: want ≥ 0 (0: all)", o.SVMSubsample))
+	}
+	if o.SVMCacheMB < 1 || o.SVMCacheMB > 1<<20 {
+		return cli.Usage(fmt.Errorf("--svm-cache %d: want 1 to %d MiB", o.SVMCacheMB, 1<<20))
 	}
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err

@@ -32,18 +32,22 @@ type classifier struct {
 	warning string
 }
 
-// hogSVM trains the HOG + SVM classifier and the HOG + SVR regressor, with
-// C and γ chosen by cross-validation on the training split.
+// hogSVM trains the HOG + SVM classifier and the HOG + SVR regressor: C
+// and γ chosen by cross-validation on a subsample of the training split
+// (selectionSample), then one RBF fit on the whole split.
 func (s *state) hogSVM() error {
 	scaler := svm.FitScaler(s.clsTrain.hog)
 	x := scaler.Apply(s.clsTrain.hog)
 	y := s.clsTrain.labels()
-	c, gamma, cv, err := svm.GridSearch(x, f64(y), s.o.Folds, s.o.Cs, s.gammas, false, s.o.Seed)
+	sub := selectionSample(s.clsTrain.lab, s.o.SVMSubsample, s.o.Seed)
+	c, gamma, cv, err := s.gridSearch("HOG+SVM", pick(x, sub), f64(pick(y, sub)), false)
 	if err != nil {
 		return fmt.Errorf("grid search: %w", err)
 	}
-	s.r.Parameters["svm"] = fmt.Sprintf("RBF, C = %g, γ = %.3g (CV accuracy %.3f on train)", c, gamma, cv)
-	svc, err := svm.TrainSVC(x, y, svm.Params{Kernel: svm.Kernel{Kind: "rbf", Gamma: gamma}, C: c, Tol: 1e-3, CacheMB: 200, Shrinking: true})
+	s.r.Parameters["svm"] = fmt.Sprintf("RBF, C = %g, γ = %.3g (%d-fold CV accuracy %.3f on %d of the %d training vectors), fitted on all %d",
+		c, gamma, s.o.Folds, cv, len(sub), len(x), len(x))
+	svc, err := s.fitSVM("HOG+SVM", len(x), func(p svm.Params) (*svm.Model, error) { return svm.TrainSVC(x, y, p) },
+		svm.Params{Kernel: svm.Kernel{Kind: "rbf", Gamma: gamma}, C: c, Tol: 1e-3})
 	if err != nil {
 		return err
 	}

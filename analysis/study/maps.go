@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,14 +86,8 @@ func tsneFigure(o Options, d *data, file string) (report.Figure, error) {
 	}
 	x, n := d.hog, d.index()
 	if len(x) > o.TSNEPoints {
-		step := float64(len(x)) / float64(o.TSNEPoints)
-		var xs [][]float64
-		var ns []float64
-		for i := 0; i < o.TSNEPoints; i++ {
-			j := int(float64(i) * step)
-			xs, ns = append(xs, x[j]), append(ns, n[j])
-		}
-		x, n = xs, ns
+		idx := stratified(d.lab, o.TSNEPoints)
+		x, n = pick(x, idx), pick(n, idx)
 	}
 	perp := math.Min(30, float64(len(x)-1)/3)
 	emb, err := tsne.Embed(x, tsne.Options{Perplexity: perp, Iterations: 1000, Theta: 0.5, Seed: o.Seed, PCA: 50})
@@ -143,4 +138,31 @@ func tsneCSV(o Options, path, file string) (report.Figure, error) {
 	fig, err := tsneFigure(o, d, file)
 	fig.Caption = strings.Replace(fig.Caption, "HOG features", "CNN embeddings (penultimate layer)", 1)
 	return fig, err
+}
+
+// stratified returns the indices of about count of the images lab, in
+// increasing order: from each class a share proportional to its size,
+// evenly spaced through it (so spread over its simulations, which lab
+// lists in manifest order). t-SNE costs O(n log n) per iteration with
+// memory O(n·perplexity): a sample keeps both fixed at the paper's counts.
+func stratified(lab []dataset.Label, count int) []int {
+	var classes []string
+	byClass := map[string][]int{}
+	for i, l := range lab {
+		if _, ok := byClass[l.Class]; !ok {
+			classes = append(classes, l.Class)
+		}
+		byClass[l.Class] = append(byClass[l.Class], i)
+	}
+	var out []int
+	for _, c := range classes {
+		members := byClass[c]
+		k := max(1, int(math.Round(float64(count)*float64(len(members))/float64(len(lab)))))
+		step := float64(len(members)) / float64(k)
+		for i := 0; i < k && i < len(members); i++ {
+			out = append(out, members[int(float64(i)*step)])
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -24,11 +24,16 @@ func (s *state) hogSVR() error {
 	}
 	scaler := svm.FitScaler(s.swTrain.hog)
 	x := scaler.Apply(s.swTrain.hog)
-	c, gamma, _, err := svm.GridSearch(x, s.swTrain.index(), s.o.Folds, s.o.Cs, s.gammas, true, s.o.Seed)
+	n := s.swTrain.index()
+	sub := selectionSample(s.swTrain.lab, s.o.SVMSubsample, s.o.Seed)
+	c, gamma, mse, err := s.gridSearch("HOG+SVR", pick(x, sub), pick(n, sub), true)
 	if err != nil {
 		return fmt.Errorf("HOG+SVR grid search: %w", err)
 	}
-	svr, err := svm.TrainSVR(x, s.swTrain.index(), svm.Params{Kernel: svm.Kernel{Kind: "rbf", Gamma: gamma}, C: c, Epsilon: 0.05, Tol: 1e-3, CacheMB: 200, Shrinking: true})
+	s.r.Parameters["svr"] = fmt.Sprintf("RBF, C = %g, γ = %.3g, ε = 0.05 (%d-fold CV MSE %.3g on %d of the %d training vectors), fitted on all %d",
+		c, gamma, s.o.Folds, mse, len(sub), len(x), len(x))
+	svr, err := s.fitSVM("HOG+SVR", len(x), func(p svm.Params) (*svm.Model, error) { return svm.TrainSVR(x, n, p) },
+		svm.Params{Kernel: svm.Kernel{Kind: "rbf", Gamma: gamma}, C: c, Epsilon: 0.05, Tol: 1e-3})
 	if err != nil {
 		return fmt.Errorf("HOG+SVR: %w", err)
 	}

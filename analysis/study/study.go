@@ -60,6 +60,8 @@ type Options struct {
 	Cache               string    // image cache directory (optional)
 	Folds               int       // cross-validation folds for C and γ
 	Cs, GammaScales     []float64 // grid of C, and of γ in units of 1/(number of features)
+	SVMSubsample        int       // C and γ are chosen on at most this many training vectors (0: all)
+	SVMCacheMB          int       // kernel cache of each SVM fit, MiB (0: 200)
 	TSNEPoints          int       // at most this many points per t-SNE map
 	Zooms               []float64 // zoom factors of the invariance test
 	Seed                uint64
@@ -69,7 +71,7 @@ type Options struct {
 
 // Defaults returns the study's default settings.
 func Defaults() Options {
-	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3},
+	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3}, SVMSubsample: 4000, SVMCacheMB: 200,
 		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1}
 }
 
