@@ -81,6 +81,7 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
 	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
+	res := cli.AddResources(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -103,9 +104,11 @@ func runCmd(args []string) error {
 	if o.SVMCacheMB < 1 || o.SVMCacheMB > 1<<20 {
 		return cli.Usage(fmt.Errorf("--svm-cache %d: want 1 to %d MiB", o.SVMCacheMB, 1<<20))
 	}
-	if err := os.MkdirAll(o.Out, 0o777); err != nil {
+	lim, err := res.Limits()
+	if err != nil {
 		return err
 	}
+	o.Limits = &lim
 	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	o.Progress = os.Stderr
 	r, err := study.Run(o)

@@ -3,6 +3,7 @@
 // column-density maps.
 //
 //	train images   --snapshot X.tsnap --out dir/
+//	train cache    --manifest m.csv --snapshots snaps/ --cache dir/ [--image-size S]
 //	train fit      --manifest m.csv --snapshots snaps/ --task classify|regress --epochs E --out run/
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
@@ -26,6 +27,8 @@ import (
 
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
@@ -35,6 +38,7 @@ const usage = `usage: train <command> [flags]
 
 commands:
   images    write the 48 images of a snapshot as PNG (one log-Σ range)
+  cache     fill the image cache of a campaign (fit, eval, embed and analysis then only read it)
   fit       train the CNN on a campaign (classify Kolmogorov/Burgers, or regress n)
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
@@ -54,11 +58,12 @@ func main() {
 	cli.Main("train", usage, map[string]cli.Command{
 		"images": imagesCmd,
 		"fit":    func(args []string) error { return fitCmd(args, log) },
+		"cache":  func(args []string) error { return cacheCmd(args, log) },
 		"eval": func(args []string) error {
-			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+			return runCmd(args, log, func(fs *flag.FlagSet, opt experiment.Options) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
 				return func(run string) error {
-					m, err := experiment.Eval(run, *split, log)
+					m, err := experiment.Eval(run, *split, opt)
 					if err == nil {
 						report(m)
 					}
@@ -67,32 +72,40 @@ func main() {
 			})
 		},
 		"saliency": func(args []string) error {
-			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+			return runCmd(args, log, func(fs *flag.FlagSet, opt experiment.Options) func(string) error {
 				count := fs.Int("count", 8, "number of images")
-				return func(run string) error { return experiment.Saliency(run, *count, log) }
+				return func(run string) error { return experiment.Saliency(run, *count, opt) }
 			})
 		},
 		"embed": func(args []string) error {
-			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
-				return func(run string) error { return experiment.Embed(run, log) }
+			return runCmd(args, log, func(fs *flag.FlagSet, opt experiment.Options) func(string) error {
+				return func(run string) error { return experiment.Embed(run, opt) }
 			})
 		},
 	}, nil)
 }
 
 // runCmd parses the flags of a command that works on a run directory:
-// --run, plus those flags registers, and calls the function flags returns
-// with the run directory.
-func runCmd(args []string, flags func(fs *flag.FlagSet) func(run string) error) error {
+// --run, --memory, plus those flags registers, and calls the function flags
+// returns with the run directory; opt carries the log and the memory budget
+// once the flags are parsed.
+func runCmd(args []string, log *slog.Logger, flags func(fs *flag.FlagSet, opt experiment.Options) func(run string) error) error {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	run := fs.String("run", "", "run `directory` written by train fit")
-	do := flags(fs)
+	res := cli.AddResources(fs)
+	opt := experiment.Options{Log: log, Limits: new(resources.Limits)}
+	do := flags(fs, opt)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *run == "" {
 		return cli.Usage(errors.New("--run is required"))
 	}
+	lim, err := res.Limits()
+	if err != nil {
+		return err
+	}
+	*opt.Limits = lim
 	return do(*run)
 }
 
@@ -114,7 +127,12 @@ func fitCmd(args []string, log *slog.Logger) error {
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
+	res := cli.AddResources(fs)
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	lim, err := res.Limits()
+	if err != nil {
 		return err
 	}
 	if *out == "" {
@@ -125,7 +143,6 @@ func fitCmd(args []string, log *slog.Logger) error {
 		if *manifest == "" || *snaps == "" {
 			return cli.Usage(errors.New("--manifest and --snapshots are required"))
 		}
-		var err error
 		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
 			return err
 		}
@@ -148,11 +165,42 @@ func fitCmd(args []string, log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer stop()
-	err := experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Limits: &lim, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 	if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err
+}
+
+func cacheCmd(args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("cache", flag.ContinueOnError)
+	manifest := fs.String("manifest", "", "campaign manifest `file`")
+	snaps := fs.String("snapshots", "", "snapshot `directory`")
+	cache := fs.String("cache", "", "image cache `directory` to fill")
+	size := fs.Int("image-size", 0, "image side in pixels (0: N/2, no resampling)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *manifest == "" || *snaps == "" || *cache == "" {
+		return cli.Usage(errors.New("--manifest, --snapshots and --cache are required"))
+	}
+	if *size < 0 || *size > 1<<15 {
+		return cli.Usage(fmt.Errorf("--image-size %d: want 0 (N/2) to %d", *size, 1<<15))
+	}
+	m, err := campaign.ReadFile(*manifest)
+	if err != nil {
+		return err
+	}
+	prog := progress.New(os.Stderr, log, "image cache", float64(len(m.Rows)), 30*time.Second)
+	s, err := dataset.OpenStream(m, *snaps, dataset.Options{Size: *size, Cache: *cache,
+		Warn:     func(msg string) { log.Warn(msg) },
+		Progress: func(done, _ int) { prog.Update(float64(done)) }})
+	if err != nil {
+		return err
+	}
+	prog.Finish()
+	fmt.Printf("%s: %d images of %d² from %d simulations\n", *cache, s.Len(), s.Size, s.Sims())
+	return nil
 }
 
 func ints(s string) ([]int, error) {

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -48,6 +49,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/buildinfo"
 	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/train/dataset"
 )
 
@@ -65,8 +67,12 @@ type Options struct {
 	TSNEPoints          int       // at most this many points per t-SNE map
 	Zooms               []float64 // zoom factors of the invariance test
 	Seed                uint64
-	Log                 *slog.Logger
-	Progress            io.Writer // terminal for a progress bar over the study's stages (optional)
+	// Limits, if not nil, is the memory budget: Run refuses with a
+	// *resources.TooBigError, before it reads anything, a study whose
+	// estimate (Memory) exceeds it.
+	Limits   *resources.Limits
+	Log      *slog.Logger
+	Progress io.Writer // terminal for a progress bar over the study's stages (optional)
 }
 
 // Defaults returns the study's default settings.
@@ -121,6 +127,12 @@ func Run(o Options) (*report.Report, error) {
 	}
 	var err error
 	if s.manifest, err = campaign.ReadFile(o.Manifest); err != nil {
+		return nil, err
+	}
+	if err := s.checkMemory(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return nil, err
 	}
 	s.r = &report.Report{Title: "turbindex: can the spectral index be read off column-density maps?",

@@ -9,11 +9,42 @@ import (
 	"slices"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/metrics"
 	"github.com/turbindex/turbindex/train/plots"
 )
+
+// Options are the connections of eval, saliency and embed to the outside
+// world.
+type Options struct {
+	Log *slog.Logger
+	// Limits, if not nil, is the memory budget: the command refuses with a
+	// *resources.TooBigError, before it reads anything, work whose estimate
+	// exceeds it.
+	Limits *resources.Limits
+}
+
+// check refuses the work of a command on the run cfg over the given split
+// and classes, keeping perImage bytes per image, if its estimate exceeds
+// the budget.
+func (o Options) check(cfg Config, what, split string, classes []string, perImage float64) error {
+	if o.Limits == nil {
+		return nil
+	}
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return err
+	}
+	size, err := imageSide(cfg, m)
+	if err != nil {
+		return err
+	}
+	need := inferMemory(cfg, size, sims(m, split, classes), perImage)
+	return fits(o.Limits, fmt.Sprintf("%s on %d² images", what, size), need,
+		"run where more memory is given (--memory overrides the detected budget)")
+}
 
 // Metrics is metrics.json: image-level and per-simulation figures (the
 // mean of a simulation's 48 predictions).
@@ -33,9 +64,13 @@ type Metrics struct {
 // and .png, roc.csv and .png and the sweep figure (sweep.csv and .png:
 // P(Burgers) of every sweep image against its n); for regress, the
 // predicted-against-true scatter (regress.csv and .png).
-func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
+func Eval(dir, split string, opt Options) (*Metrics, error) {
+	log := opt.Log
 	cfg, err := ReadConfig(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := opt.check(cfg, "train eval", split, append(classesFor(cfg.Task), campaign.Sweep), perImageBytes); err != nil {
 		return nil, err
 	}
 	model, err := loadModel(filepath.Join(dir, "best.cnn"))
@@ -187,9 +222,18 @@ func sweep(dir string, cfg Config, model *cnn.Model, log *slog.Logger, out *Metr
 
 // Saliency writes saliency.png: count holdout images (alternating classes
 // for classify) next to |∂output/∂pixel| of the best model.
-func Saliency(dir string, count int, log *slog.Logger) error {
+func Saliency(dir string, count int, opt Options) error {
+	log := opt.Log
 	cfg, err := ReadConfig(dir)
 	if err != nil {
+		return err
+	}
+	if count < 1 || count > 1024 {
+		return fmt.Errorf("saliency of %d images: want 1 to 1024", count)
+	}
+	// The picked images and their saliency maps are kept: 8 bytes a pixel.
+	if err := opt.check(cfg, "train saliency", campaign.Holdout, classesFor(cfg.Task),
+		float64(count)*8*float64(cfg.ImageSize)*float64(cfg.ImageSize)/dataset.PerSnapshot); err != nil {
 		return err
 	}
 	model, err := loadModel(filepath.Join(dir, "best.cnn"))
@@ -261,9 +305,13 @@ func pick(s *dataset.Stream, count int) []int {
 // Embed writes embeddings.csv: the penultimate-layer activations of the
 // best model for every holdout image of the task's classes and every sweep
 // image, with their labels, for the analysis binary's t-SNE.
-func Embed(dir string, log *slog.Logger) error {
+func Embed(dir string, opt Options) error {
+	log := opt.Log
 	cfg, err := ReadConfig(dir)
 	if err != nil {
+		return err
+	}
+	if err := opt.check(cfg, "train embed", campaign.Holdout, campaign.Classes, perEmbedBytes); err != nil {
 		return err
 	}
 	model, err := loadModel(filepath.Join(dir, "best.cnn"))

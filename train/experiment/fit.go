@@ -34,6 +34,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"
@@ -63,7 +64,11 @@ type Config struct {
 
 // FitOptions are the connections of a training run to the outside world.
 type FitOptions struct {
-	Resume      bool
+	Resume bool
+	// Limits, if not nil, is the memory budget: Fit refuses with a
+	// *resources.TooBigError, before it reads or writes anything, a run whose
+	// estimate (FitMemory) exceeds it.
+	Limits      *resources.Limits
 	Progress    *os.File // terminal for a progress bar (usually os.Stderr)
 	Log         *slog.Logger
 	LogInterval time.Duration
@@ -152,6 +157,25 @@ func all(n int) []int {
 	return idx
 }
 
+// checkFit refuses a run whose memory estimate exceeds lim.
+func checkFit(cfg Config, lim *resources.Limits) error {
+	if lim == nil {
+		return nil
+	}
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return err
+	}
+	size, err := imageSide(cfg, m)
+	if err != nil {
+		return err
+	}
+	classes := classesFor(cfg.Task)
+	need := FitMemory(cfg, size, sims(m, campaign.Train, classes), sims(m, campaign.Test, classes))
+	return fits(lim, fmt.Sprintf("train fit --task %s on %d² images in batches of %d", cfg.Task, size, cfg.CNN.Batch), need,
+		"lower --batch or --image-size, or run where more memory is given (--memory overrides the detected budget)")
+}
+
 // Fit trains a model as cfg says and writes the run directory dir. With
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
@@ -170,6 +194,9 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		}
 		saved.Epochs = cfg.Epochs
 		cfg = saved
+		if err := checkFit(cfg, opt.Limits); err != nil {
+			return err
+		}
 		if history, err = ReadHistory(dir); err != nil {
 			return err
 		}
@@ -177,6 +204,9 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 	} else {
+		if err := checkFit(cfg, opt.Limits); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return err
 		}

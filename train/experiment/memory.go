@@ -1,0 +1,104 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/resources"
+	"github.com/turbindex/turbindex/train/dataset"
+)
+
+// Memory estimates. Every command of this package that reads images
+// estimates its peak memory from its sizes before it reads or allocates
+// anything large, and refuses (a *resources.TooBigError) when the estimate
+// exceeds the budget it is given. The images are streamed (dataset.Stream),
+// so the estimates grow with the image side, the batch and the loader's
+// window, and with the number of images only through per-image bookkeeping.
+
+// perImageBytes is the bookkeeping of an evaluated image: its prediction,
+// target, id, the metrics' sorted copies and a line of CSV.
+const perImageBytes = 256
+
+// perEmbedBytes is an embedded image's line of embeddings.csv (64 values
+// as text), doubled for the growth of the buffer that holds it.
+const perEmbedBytes = 2 * 1024
+
+// streamBytes is the memory of streaming images of side size from sims
+// simulations in batches of batch on workers goroutines: the cache check
+// (one simulation's file and images per worker), the cache tables, the
+// loader's two windows and its decoders.
+func streamBytes(size, sims, batch, workers int) float64 {
+	img := 4 * float64(size) * float64(size)
+	window := 2 * float64(dataset.Loader{}.Images(batch)) * img
+	return float64(workers)*(2*dataset.PerSnapshot*img+3*img+1<<20) + float64(sims)*dataset.PerSnapshot*64 + window
+}
+
+// workers is the number of goroutines the commands use.
+func workers() int { return runtime.GOMAXPROCS(0) }
+
+// imageSide returns the side of the run's images: cfg.ImageSize, or half
+// the manifest's grid.
+func imageSide(cfg Config, m *campaign.Manifest) (int, error) {
+	if cfg.ImageSize > 0 {
+		return cfg.ImageSize, nil
+	}
+	if m.Params.Grid < 2 {
+		return 0, fmt.Errorf("%s: no grid in the manifest: set an image size", cfg.Manifest)
+	}
+	return m.Params.Grid / 2, nil
+}
+
+// sims counts the rows of m of the given classes in the given split ("":
+// any split).
+func sims(m *campaign.Manifest, split string, classes []string) int {
+	n := 0
+	for _, r := range m.Rows {
+		if split != "" && r.Split != split {
+			continue
+		}
+		for _, c := range classes {
+			if r.Class == c {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func clamp(b float64) int64 {
+	if math.IsNaN(b) || b >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(b)
+}
+
+// FitMemory returns the estimated peak memory of Fit, in bytes, for cfg
+// (its CNN settings) on images of side size, with train and val training
+// and validation simulations.
+func FitMemory(cfg Config, size, train, val int) int64 {
+	c := cfg.CNN
+	c.ImageSize = size
+	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, train+val, c.Batch, workers()) +
+		float64(train+val)*dataset.PerSnapshot*perImageBytes)
+}
+
+// inferMemory returns the estimated peak memory of evaluating cfg's model
+// on images of side size from sims simulations, with perImage bytes kept for
+// each image.
+func inferMemory(cfg Config, size, sims int, perImage float64) int64 {
+	c := cfg.CNN
+	c.ImageSize = size
+	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, sims, c.Batch, workers()) +
+		float64(sims)*dataset.PerSnapshot*perImage)
+}
+
+// fits checks need against lim (nil: no check).
+func fits(lim *resources.Limits, what string, need int64, remedy string) error {
+	if lim == nil {
+		return nil
+	}
+	return lim.Fit(what, need, remedy)
+}
