@@ -38,7 +38,7 @@ func Memory(o Options, m *campaign.Manifest, size int) int64 {
 			clsHold += n
 		}
 	}
-	vec := 8*dims + 24 + 8 // a feature vector, its slice header, the slope
+	vec := 8*dims + 24 + 8             // a feature vector, its slice header, the slope
 	features := images*(vec+5*24+64) + // the vectors; pointers in the splits; labels and indices
 		math.Max(clsTrain, swTrain)*vec*2 + // standardised training copy and the support vectors
 		clsHold*vec // the zoomed holdout's features
