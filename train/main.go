@@ -7,6 +7,7 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train probe    --run run/
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,6 +41,7 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
 
 Run 'train <command> -h' for the flags of a command.
 `
@@ -70,6 +73,18 @@ func main() {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
 				return func(run string) error { return experiment.Saliency(run, *count, log) }
+			})
+		},
+		"probe": func(args []string) error {
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+				return func(run string) error {
+					p, err := experiment.ProbeRun(run, log)
+					if err == nil {
+						fmt.Printf("%s: λ = %g: holdout accuracy %.3f, AUC %.3f; amplitude from the embedding: R² %.3f on the holdout (%.3f on train; the class alone: %.3f)\n",
+							run, p.Lambda, p.Accuracy, p.AUC, p.R2, p.R2Train, p.R2Class)
+					}
+					return err
+				}
 			})
 		},
 		"embed": func(args []string) error {
@@ -113,6 +128,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 	dropout := fs.Float64("dropout", 0.5, "dropout rate after the hidden dense layers")
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
+	augment := fs.String("augment", "", "training-time augmentation: a list of beam, noise, gradient, zoom (strengths drawn per image per epoch)")
+	debias := fs.String("debias", "", "adversarial debiasing of the embedding against a nuisance: amplitude (the standard deviation of log Σ)")
+	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -145,6 +163,19 @@ func fitCmd(args []string, log *slog.Logger) error {
 			return cli.Usage(fmt.Errorf("--dense %q: %w", *dense, err))
 		}
 		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
+		if cfg.Augment, err = experiment.ParseAugment(*augment); err != nil {
+			return cli.Usage(fmt.Errorf("--augment: %w", err))
+		}
+		switch *debias {
+		case "":
+		case experiment.NuisanceAmplitude:
+			if !(*lambda >= 0) || math.IsInf(*lambda, 0) {
+				return cli.Usage(fmt.Errorf("--debias-lambda %v: want a finite value ≥ 0", *lambda))
+			}
+			cfg.Debias = &experiment.Debias{Nuisance: *debias, Lambda: *lambda}
+		default:
+			return cli.Usage(fmt.Errorf("--debias %q: want %s", *debias, experiment.NuisanceAmplitude))
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer stop()
