@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-		"path/filepath"
+	"path/filepath"
 
 	"gonum.org/v1/gonum/mat"
 
