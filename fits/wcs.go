@@ -41,7 +41,6 @@ var lengthUnits = map[string]float64{
 	"pc": units.Parsec, "kpc": 1e3 * units.Parsec, "Mpc": 1e6 * units.Parsec,
 }
 
-
 // celestial reports whether CTYPE names a celestial longitude or latitude
 // (FITS WCS paper II: RA/DEC, xLON/xLAT, xyLN/xyLT).
 func celestial(ctype string) bool {
