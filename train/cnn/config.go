@@ -42,6 +42,10 @@ type Config struct {
 	// Freeze names the parameters that training leaves unchanged:
 	// FreezeNone (all learn) or FreezeConv (only the dense head learns).
 	Freeze string `json:"freeze,omitempty"`
+	// Debias adds the nuisance head behind a gradient reversal layer (see
+	// TrainStepDebias); DebiasLambda is the reversal's weight λ ≥ 0.
+	Debias       bool    `json:"debias,omitempty"`
+	DebiasLambda float64 `json:"debias_lambda,omitempty"`
 }
 
 // RMSprop constants other than the learning rate: Keras' defaults.
@@ -106,6 +110,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("cnn: batch %d: want at least 1", c.Batch)
 	}
 	if err := checkFreeze(c.Freeze); err != nil {
+		return err
+	}
+	if err := c.validateDebias(); err != nil {
 		return err
 	}
 	if n := c.paramCount(); n > maxParams {
