@@ -8,6 +8,7 @@
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
 //	train probe    --run run/
+//	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
 import (
@@ -42,6 +43,7 @@ commands:
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
+  transfer  transfer learning against training from scratch at fractions of the training set
 
 Run 'train <command> -h' for the flags of a command.
 `
@@ -55,8 +57,9 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cli.Main("train", usage, map[string]cli.Command{
-		"images": imagesCmd,
-		"fit":    func(args []string) error { return fitCmd(args, log) },
+		"images":   imagesCmd,
+		"fit":      func(args []string) error { return fitCmd(args, log) },
+		"transfer": func(args []string) error { return transferCmd(args, log) },
 		"eval": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
@@ -132,6 +135,7 @@ func fitCmd(args []string, log *slog.Logger) error {
 	debias := fs.String("debias", "", "adversarial debiasing of the embedding against a nuisance: amplitude (the standard deviation of log Σ)")
 	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
+	tl := transferFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -139,6 +143,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 		return cli.Usage(errors.New("--out is required"))
 	}
 	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	if err := tl.apply(&cfg, *resume); err != nil {
+		return err
+	}
 	if !*resume {
 		if *manifest == "" || *snaps == "" {
 			return cli.Usage(errors.New("--manifest and --snapshots are required"))
@@ -176,6 +183,7 @@ func fitCmd(args []string, log *slog.Logger) error {
 		default:
 			return cli.Usage(fmt.Errorf("--debias %q: want %s", *debias, experiment.NuisanceAmplitude))
 		}
+		cfg.CNN.Freeze = *tl.freeze
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer stop()
