@@ -104,7 +104,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"svm", "--train", good, "--test", good, "--gamma", "-1"}, "gamma > 0"},
 		{[]string{"svm", "--train", good}, "--train and --test are required"},
 		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
-		{[]string{"run", "--snapshots", dir}, "--manifest and --snapshots are required"},
+		{[]string{"run", "--snapshots", dir}, "--manifest is required"},
 		{[]string{"nope"}, "unknown command"},
 	} {
 		_, stderr, code := run(t, tc.args...)
