@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/turbindex/turbindex/internal/resources"
 )
 
 // usageError marks an error in the command line.
@@ -59,7 +61,8 @@ type Command func(args []string) error
 // Main runs the subcommand of prog named by os.Args[1] and exits: usage
 // (to standard error, status 2) without one or for an unknown one, usage to
 // standard output for help; on an error it prints "prog cmd: error" and
-// exits 2 for command-line errors, else with status(err) when status is
+// exits 2 for command-line errors and work refused for want of memory
+// (resources.TooBigError), else with status(err) when status is
 // not nil, else 1.
 func Main(prog, usage string, cmds map[string]Command, status func(error) int) {
 	if len(os.Args) < 2 {
@@ -85,10 +88,38 @@ func Main(prog, usage string, cmds map[string]Command, status func(error) int) {
 	}
 	fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, name, err)
 	switch {
-	case IsUsage(err):
+	case IsUsage(err), resources.IsTooBig(err):
 		os.Exit(ExitUsage)
 	case status != nil:
 		os.Exit(status(err))
 	}
 	os.Exit(ExitFailure)
+}
+
+// Resources holds the --memory flag that sim, train and analysis share: the
+// memory budget that overrides the detected one.
+type Resources struct {
+	memory int64 // bytes; 0 when not given
+}
+
+// AddResources registers --memory on fs.
+func AddResources(fs *flag.FlagSet) *Resources {
+	r := &Resources{}
+	fs.Func("memory", "memory this process may use, e.g. `4G` or 512MiB (default: the cgroup or SLURM limit, else the memory available now)", func(s string) error {
+		b, err := resources.ParseBytes(s)
+		r.memory = b
+		return err
+	})
+	return r
+}
+
+// Limits returns what this process may use: the detected limits, with the
+// memory of --memory when it was given.
+func (r *Resources) Limits() (resources.Limits, error) {
+	l, err := resources.Detect()
+	if r != nil && r.memory > 0 {
+		l.Memory, l.MemorySource = r.memory, "--memory"
+		return l, nil
+	}
+	return l, err
 }

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/turbindex/turbindex/internal/resources"
 )
 
 func TestParseAndUsage(t *testing.T) {
@@ -73,6 +77,62 @@ func TestLists(t *testing.T) {
 		err := Parse(fs, args)
 		if !IsUsage(err) || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("%v: error %v, want a usage error naming %s", args, err, args[0])
+		}
+	}
+}
+
+func TestResources(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	r := AddResources(fs)
+	if err := Parse(fs, []string{"--memory", "1.5G"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := r.Limits()
+	if err != nil || l.Memory != 3<<29 || l.MemorySource != "--memory" || l.CPUs < 1 {
+		t.Errorf("Limits() = %+v, %v", l, err)
+	}
+	for _, bad := range []string{"-1G", "lots", "0"} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		AddResources(fs)
+		if err := Parse(fs, []string{"--memory", bad}); !IsUsage(err) {
+			t.Errorf("--memory %s: %v is not a usage error", bad, err)
+		}
+	}
+	fs = flag.NewFlagSet("x", flag.ContinueOnError)
+	r = AddResources(fs)
+	if err := Parse(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := r.Limits(); err == nil && (l.Memory <= 0 || l.MemorySource == "--memory") {
+		t.Errorf("detected limits without --memory: %+v", l)
+	}
+}
+
+// TestMainExitStatus runs Main in a child process (this test binary) and
+// checks the exit statuses: 2 for a usage error and for work too big for
+// the memory, 1 for other failures.
+func TestMainExitStatus(t *testing.T) {
+	if which := os.Getenv("CLI_TEST_MAIN"); which != "" {
+		os.Args = []string{"prog", which}
+		Main("prog", "usage\n", map[string]Command{
+			"usage": func([]string) error { return Usage(errors.New("bad flag")) },
+			"big": func([]string) error {
+				return fmt.Errorf("ctx: %w", resources.Limits{Memory: 1 << 30, MemorySource: "--memory"}.Fit("job", 2<<30, "smaller"))
+			},
+			"fail": func([]string) error { return errors.New("broken") },
+		}, nil)
+		os.Exit(0)
+	}
+	for cmd, want := range map[string]int{"usage": 2, "big": 2, "fail": 1} {
+		c := exec.Command(os.Args[0], "-test.run=^TestMainExitStatus$")
+		c.Env = append(os.Environ(), "CLI_TEST_MAIN="+cmd)
+		out, err := c.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != want {
+			t.Errorf("%s: %v, want exit status %d; output %q", cmd, err, want, out)
+		}
+		if cmd == "big" && !strings.Contains(string(out), "prog big: ctx: job needs 2.0 GiB, this process may use 1.0 GiB (--memory); smaller") {
+			t.Errorf("big: output %q", out)
 		}
 	}
 }
