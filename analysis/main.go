@@ -85,6 +85,10 @@ func runCmd(args []string) error {
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
 	for _, t := range r.Tables[:1] {
 		for _, row := range t.Rows {
+			if row.Warning != "" {
+				fmt.Printf("  %-22s WARNING, not a result: %s\n", row.Method, row.Warning)
+				continue
+			}
 			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
 		}
 	}
@@ -104,7 +108,7 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	gamma := fs.Float64("gamma", 0, "RBF γ (0: 1/number of features)")
 	eps := fs.Float64("epsilon", 0.1, "ε of the ε-insensitive loss (svr)")
 	grid := fs.Bool("grid", false, "choose C and γ by 5-fold cross-validation on the training file")
-	out := fs.String("out", "", "write one decision value (svm) or prediction (svr) per test row to this `file`")
+	out := fs.String("out", "", "write one decision value (svm: positive for the label of the first training row) or prediction (svr) per test row to this `file`")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -172,7 +176,8 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	if regress {
 		fmt.Fprintf(w, "%s: MSE %.6g on %d rows, %d support vectors\n", *testPath, se/float64(len(xTest)), len(xTest), model.NumSV())
 	} else {
-		fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d), %d support vectors\n", *testPath, float64(right)/float64(len(xTest)), right, len(xTest), model.NumSV())
+		fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d), %d support vectors; decision > 0 predicts label %d\n", *testPath,
+			float64(right)/float64(len(xTest)), right, len(xTest), model.NumSV(), model.Labels[0])
 	}
 	if *out != "" {
 		return atomicfile.WriteBytes(*out, []byte(b.String()))
