@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/sim/hydro"
+	"github.com/turbindex/turbindex/sim/physics"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -230,5 +232,24 @@ func TestFailureAbortsAllRanks(t *testing.T) {
 				t.Errorf("files left behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestParamsJSON pins the snapshot header's params of the default
+// configuration, byte for byte as before the parameters moved to package
+// physics: the key order is the struct order, and snapshots of the same
+// run must stay identical.
+func TestParamsJSON(t *testing.T) {
+	const want = `{"problem":"turbulence","grid":64,"tend_myr":0.5,"box_pc":10,"temp_k":10,"mu":2.37,"rho0_cgs":6.77e-22,"cfl":0.3,"order":2,"fields":null,"index":3.6666666666666665,"seed":1,"mach":1.41,"kmin":1,"kmax":0,"amp":0.000001,"wave":"x","direction":"right","axis":"x","rho_left":1,"rho_right":0.125,"vel_left":0,"vel_right":0}`
+	if got := string(params(Defaults())); got != want {
+		t.Errorf("params:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestMaxCFL checks that the limit the parameters are validated against is
+// the solver's on a cube.
+func TestMaxCFL(t *testing.T) {
+	if got := hydro.MaxCFL([3]int{physics.MinGrid, physics.MinGrid, physics.MinGrid}); got != physics.MaxCFL {
+		t.Errorf("hydro.MaxCFL = %v, physics.MaxCFL = %v", got, physics.MaxCFL)
 	}
 }
