@@ -7,6 +7,7 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
 package main
 
 import (
@@ -39,6 +40,7 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
 
 Run 'train <command> -h' for the flags of a command.
 `
@@ -66,6 +68,7 @@ func main() {
 				}
 			})
 		},
+		"predict": func(args []string) error { return predictCmd(args, log) },
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")

@@ -59,6 +59,9 @@ type Config struct {
 	CNN       cnn.Config     `json:"cnn"`
 	Created   string         `json:"created,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// PixelPc is the pixel size of the images in pc: the box edge over
+	// twice ImageSize (an image is a quadrant of a map).
+	PixelPc float64 `json:"pixel_pc,omitempty"`
 }
 
 // FitOptions are the connections of a training run to the outside world.
@@ -119,6 +122,7 @@ func loadSplits(cfg *Config, splits []string, log *slog.Logger) (map[string][]da
 	if cfg.ImageSize == 0 {
 		cfg.ImageSize = set.Size
 	}
+	cfg.PixelPc = m.Params.BoxPc / float64(2*cfg.ImageSize)
 	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
 		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
 			return nil, err
