@@ -20,8 +20,8 @@ import (
 // the tests of predict, the autoencoder and realism.
 type observeFixture struct {
 	dir, manifest, snaps, cls string
-	holdout               []string // ids of the holdout simulations of the classes
-	err                   string
+	holdout                   []string // ids of the holdout simulations of the classes
+	err                       string
 }
 
 var (
