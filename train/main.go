@@ -7,6 +7,7 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
 import (
@@ -39,6 +40,7 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  transfer  transfer learning against training from scratch at fractions of the training set
 
 Run 'train <command> -h' for the flags of a command.
 `
@@ -52,8 +54,9 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cli.Main("train", usage, map[string]cli.Command{
-		"images": imagesCmd,
-		"fit":    func(args []string) error { return fitCmd(args, log) },
+		"images":   imagesCmd,
+		"fit":      func(args []string) error { return fitCmd(args, log) },
+		"transfer": func(args []string) error { return transferCmd(args, log) },
 		"eval": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
@@ -114,6 +117,7 @@ func fitCmd(args []string, log *slog.Logger) error {
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
+	tl := transferFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -121,6 +125,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 		return cli.Usage(errors.New("--out is required"))
 	}
 	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	if err := tl.apply(&cfg, *resume); err != nil {
+		return err
+	}
 	if !*resume {
 		if *manifest == "" || *snaps == "" {
 			return cli.Usage(errors.New("--manifest and --snapshots are required"))
@@ -145,6 +152,7 @@ func fitCmd(args []string, log *slog.Logger) error {
 			return cli.Usage(fmt.Errorf("--dense %q: %w", *dense, err))
 		}
 		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
+		cfg.CNN.Freeze = *tl.freeze
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer stop()

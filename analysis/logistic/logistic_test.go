@@ -50,7 +50,7 @@ func TestNumpy(t *testing.T) {
 			}
 			in.WriteByte('\n')
 		}
-		out := pyref.Run(t, py, `
+		out := pyref.RunInput(t, py, `
 import sys, numpy as np
 lam = float(sys.stdin.readline())
 a = np.loadtxt(sys.stdin, ndmin=2)

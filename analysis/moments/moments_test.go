@@ -67,7 +67,7 @@ func TestScipy(t *testing.T) {
 		}
 		in.WriteByte('\n')
 	}
-	out := pyref.Run(t, py, `
+	out := pyref.RunInput(t, py, `
 import sys, numpy as np, scipy.stats as st
 for line in sys.stdin:
     x = np.array(line.split(), dtype=np.float32).astype(np.float64)

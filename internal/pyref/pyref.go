@@ -1,6 +1,6 @@
-// Package pyref runs reference computations in Python (numpy, scipy,
-// astropy) for tests that check our results against an independent
-// implementation.
+// Package pyref runs the Python reference implementations tests compare
+// with (astropy, numpy, scikit-image): Debian's /usr/bin/python3 first,
+// then the python3 on the PATH.
 package pyref
 
 import (
@@ -10,10 +10,9 @@ import (
 	"testing"
 )
 
-// Python returns a Python 3 interpreter that can import modules (comma
-// separated, as in an import statement), or skips the test naming the
-// Debian packages debs to install. /usr/bin/python3 comes first: a pyenv
-// python3 on PATH lacks Debian's modules.
+// Python returns a Python 3 interpreter that can import modules (a
+// comma-separated list, as after Python's import), or skips the test
+// naming the Debian packages debs that provide them.
 func Python(t testing.TB, modules, debs string) string {
 	t.Helper()
 	var tried []string
@@ -31,11 +30,18 @@ func Python(t testing.TB, modules, debs string) string {
 	return ""
 }
 
-// Run runs script with py, stdin as its standard input, and returns its
-// standard output; the test fails on a Python error.
-func Run(t testing.TB, py, script, stdin string) string {
+// Run runs the Python script with args and returns its standard output; it
+// fails the test with Python's standard error if the script fails.
+func Run(t testing.TB, py, script string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(py, "-c", script)
+	return RunInput(t, py, script, "", args...)
+}
+
+// RunInput is Run with stdin as the script's standard input, for data too
+// large for the command line.
+func RunInput(t testing.TB, py, script, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -59,6 +59,15 @@ type Config struct {
 	CNN       cnn.Config     `json:"cnn"`
 	Created   string         `json:"created,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// InitFrom is the run directory (absolute) whose best model's
+	// convolution blocks started this run (transfer learning); "" for a
+	// random start. CNN.Freeze says whether they were then kept fixed.
+	InitFrom string `json:"init_from,omitempty"`
+	// TrainFraction is the fraction of the training simulations learnt
+	// from (whole simulations, per class, nested; see trainSubset); 0 or 1:
+	// all. The standardisation statistics are those of the whole training
+	// split.
+	TrainFraction float64 `json:"train_fraction,omitempty"`
 }
 
 // FitOptions are the connections of a training run to the outside world.
@@ -151,6 +160,9 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	if cfg.Epochs < 1 {
 		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
 	}
+	if err := checkFraction(cfg.TrainFraction); err != nil {
+		return err
+	}
 	var history []Epoch
 	var model *cnn.Model
 	if opt.Resume {
@@ -178,10 +190,13 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	if err != nil {
 		return err
 	}
-	train, val := data[campaign.Train], data[campaign.Test]
+	train, val := trainSubset(data[campaign.Train], cfg.TrainFraction), data[campaign.Test]
 	if model == nil {
 		cfg.CNN.Task, cfg.CNN.ImageSize = cfg.Task, cfg.ImageSize
 		if model, err = cnn.New(cfg.CNN); err != nil {
+			return err
+		}
+		if err := initFrom(model, cfg.InitFrom); err != nil {
 			return err
 		}
 		cfg.Created = time.Now().UTC().Format(time.RFC3339)
@@ -193,7 +208,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		}
 	}
 	if opt.Log != nil {
-		opt.Log.Info("training", "task", cfg.Task, "train_images", len(train), "val_images", len(val),
+		opt.Log.Info("training", "task", cfg.Task, "train_images", len(train), "train_simulations", simulations(train), "val_images", len(val),
 			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1)
 	}
 	batch := cfg.CNN.Batch
