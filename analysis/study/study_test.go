@@ -36,7 +36,7 @@ func TestRun(t *testing.T) {
 	snaps := filepath.Join(dir, "snaps")
 	os.Mkdir(snaps, 0o777)
 	for _, row := range m.Rows {
-		if _, err := driver.Run(context.Background(), m.Config(row, snaps), driver.Options{}); err != nil {
+		if _, err := driver.Run(context.Background(), driver.Turbulence(m.Run(row), campaign.SnapshotPath(snaps, row.ID)), driver.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
