@@ -7,6 +7,7 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
 //	train probe    --run run/
 //	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
@@ -36,6 +37,7 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
   transfer  transfer learning against training from scratch at fractions of the training set
 
@@ -66,6 +68,7 @@ func main() {
 				}
 			})
 		},
+		"predict": func(args []string) error { return predictCmd(args, log) },
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")

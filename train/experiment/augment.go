@@ -246,6 +246,7 @@ func rawSplits(cfg *Config, splits []string, warn func(string)) (map[string][]da
 	if cfg.ImageSize == 0 {
 		cfg.ImageSize = set.Size
 	}
+	cfg.PixelPc = m.Params.BoxPc / float64(2*cfg.ImageSize)
 	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
 		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
 			return nil, err

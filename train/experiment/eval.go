@@ -51,6 +51,9 @@ func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writeEvalPredictions(dir, split, images, pred); err != nil {
+		return nil, err
+	}
 	out := &Metrics{Task: cfg.Task, Split: split, Model: "best.cnn"}
 	ids := make([]string, len(images))
 	for i, im := range images {

@@ -61,6 +61,9 @@ type Config struct {
 	Debias    *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
 	Created   string         `json:"created,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// PixelPc is the pixel size of the images in pc: the box edge over
+	// twice ImageSize (an image is a quadrant of a map).
+	PixelPc float64 `json:"pixel_pc,omitempty"`
 	// InitFrom is the run directory (absolute) whose best model's
 	// convolution blocks started this run (transfer learning); "" for a
 	// random start. CNN.Freeze says whether they were then kept fixed.
