@@ -93,6 +93,7 @@ var stages = []stage{
 	{"features", (*state).features},
 	{"HOG+SVM", (*state).hogSVM},
 	{"power-spectrum slope", (*state).slope},
+	{"baselines", (*state).baselines},
 	{"CNN", (*state).cnn},
 	{"augmented CNN", (*state).augmented},
 	{"holdout", (*state).holdout},
