@@ -25,10 +25,11 @@ build-mpich:
 demo:
 	scripts/demo.sh
 
-# The full suite: vet, every test, and a short fuzz of the snapshot and image-cache readers.
+# The full suite: vet, every test, and short fuzzes of the snapshot, FITS and image-cache readers.
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sim/snapshot
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5s ./fits
 	$(GO) test -run '^$$' -fuzz '^FuzzCache$$' -fuzztime $(FUZZTIME) ./train/dataset
 
 vet:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/analysis/hog"
+	"github.com/turbindex/turbindex/analysis/moments"
 	"github.com/turbindex/turbindex/analysis/spectrum"
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/progress"
@@ -23,13 +24,18 @@ import (
 // features.
 type data struct {
 	src  *dataset.Stream
-	img  []int                     // images of src
-	lab  []dataset.Label           // their labels
-	prep func(pix []float32) error // applied to the raw pixels when read (nil: none)
+	img  []int           // images of src
+	lab  []dataset.Label // their labels
+	prep prepare         // applied to the raw pixels when read (nil: none)
 
-	hog   [][]float64
-	slope []float64
+	hog     [][]float64
+	slope   []float64         // slope of the power spectrum of log Σ
+	moments []moments.Moments // of the log-Σ PDF
 }
+
+// prepare returns the pixels an image is to have (new ones, or im.Pix
+// modified in place).
+type prepare func(im dataset.Image) ([]float32, error)
 
 // featureBatch is the number of images whose features are computed at once.
 const featureBatch = 64
@@ -39,6 +45,7 @@ const featureBatch = 64
 func (s *state) computeFeatures(d *data, what string) error {
 	d.hog = make([][]float64, 0, len(d.img))
 	d.slope = make([]float64, 0, len(d.img))
+	d.moments = make([]moments.Moments, 0, len(d.img))
 	prog := progress.New(s.o.Progress, s.log, what, float64(len(d.img)), 30*time.Second)
 	opt := hog.DefaultOptions(s.size)
 	err := d.batches(featureBatch, func(first int, pix [][]float32) error {
@@ -53,6 +60,11 @@ func (s *state) computeFeatures(d *data, what string) error {
 				return fmt.Errorf("power spectrum of %s: %w", d.lab[first+j].ID, err)
 			}
 			d.slope = append(d.slope, v)
+			m, err := moments.Of(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.lab[first+j].ID, err)
+			}
+			d.moments = append(d.moments, m)
 		}
 		prog.Update(float64(first + len(pix)))
 		return nil
@@ -64,36 +76,49 @@ func (s *state) computeFeatures(d *data, what string) error {
 	return nil
 }
 
+// transform returns d.prep as a Loader's Prepare (on the loader's
+// goroutines), and a function returning its first error.
+func (d *data) transform() (func(i int, pix []float32), func() error) {
+	if d.prep == nil {
+		return nil, func() error { return nil }
+	}
+	var mu sync.Mutex
+	var first error
+	return func(i int, pix []float32) {
+			q, err := d.prep(dataset.Image{Size: d.src.Size, Pix: pix, Label: d.src.Label(i)})
+			if err == nil && len(q) != len(pix) {
+				err = fmt.Errorf("transformed image has %d pixels, want %d", len(q), len(pix))
+			}
+			if err != nil {
+				mu.Lock()
+				first = cmp.Or(first, fmt.Errorf("%s: %w", d.src.Label(i).ID, err))
+				mu.Unlock()
+				return
+			}
+			copy(pix, q)
+		}, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			return first
+		}
+}
+
 // batches calls fn with consecutive batches of d's pixels (raw log10 Σ,
 // transformed by d.prep), one slice per image, and the index in d of the
 // first.
 func (d *data) batches(batch int, fn func(first int, pix [][]float32) error) error {
-	var mu sync.Mutex
-	var prepErr error
-	ld := dataset.Loader{}
-	if d.prep != nil {
-		ld.Prepare = func(pix []float32) {
-			if err := d.prep(pix); err != nil {
-				mu.Lock()
-				prepErr = cmp.Or(prepErr, err)
-				mu.Unlock()
-			}
-		}
-	}
+	prep, failed := d.transform()
 	first := 0
 	px := d.src.Size * d.src.Size
-	return d.src.Batches(d.img, batch, ld, func(idx []int, x []float32) error {
-		mu.Lock()
-		err := prepErr
-		mu.Unlock()
-		if err != nil {
+	return d.src.Batches(d.img, batch, dataset.Loader{Prepare: prep}, func(idx []int, x []float32) error {
+		if err := failed(); err != nil {
 			return err
 		}
 		pix := make([][]float32, len(idx))
 		for j := range pix {
 			pix[j] = x[j*px : (j+1)*px]
 		}
-		err = fn(first, pix)
+		err := fn(first, pix)
 		first += len(idx)
 		return err
 	})
@@ -107,6 +132,7 @@ func (d *data) where(pred func(dataset.Label) bool) *data {
 			out.lab = append(out.lab, l)
 			out.hog = append(out.hog, d.hog[i])
 			out.slope = append(out.slope, d.slope[i])
+			out.moments = append(out.moments, d.moments[i])
 		}
 	}
 	return out
@@ -139,31 +165,26 @@ func (d *data) ids() []string {
 	return s
 }
 
-// transform returns d.prep as a function without an error, for the CNN:
-// d.prep's errors are found when the features are computed, before.
-func (d *data) transform() func([]float32) {
-	if d.prep == nil {
-		return nil
-	}
-	return func(pix []float32) { _ = d.prep(pix) }
-}
-
 // derive returns d's images transformed by f (which returns new pixels of
 // the same size and must not modify its argument), with their features.
 func (s *state) derive(d *data, what string, f func(pix []float32) ([]float32, error)) (*data, error) {
+	return s.deriveImages(d, what, func(im dataset.Image) ([]float32, error) { return f(im.Pix) })
+}
+
+// deriveImages is derive for transformations that depend on the image's
+// label (a noise stream per image). The pixels are not kept: the derived
+// images are made again from the stream whenever they are read.
+func (s *state) deriveImages(d *data, what string, f func(im dataset.Image) ([]float32, error)) (*data, error) {
 	out := &data{src: d.src, img: d.img, lab: d.lab}
-	out.prep = func(pix []float32) error {
+	out.prep = func(im dataset.Image) ([]float32, error) {
 		if d.prep != nil {
-			if err := d.prep(pix); err != nil {
-				return err
+			q, err := d.prep(im)
+			if err != nil {
+				return nil, err
 			}
+			im.Pix = q
 		}
-		q, err := f(pix)
-		if err != nil {
-			return err
-		}
-		copy(pix, q)
-		return nil
+		return f(im)
 	}
 	return out, s.computeFeatures(out, what)
 }

@@ -95,6 +95,9 @@ func New(cfg Config) (*Model, error) {
 		sizes = append(sizes, p.shape.TotalSize())
 	}
 	m.opt = newRMSprop(cfg.LearnRate, sizes)
+	for _, p := range m.params {
+		m.opt.frozen = append(m.opt.frozen, cfg.frozen(p.name))
+	}
 	return m, nil
 }
 
@@ -175,7 +178,7 @@ func (m *Model) build(kind graphKind, n int) (gr *graph, err error) {
 			layer:  l, g: geo, n: n, flat: l == len(m.geoms)-1,
 			eng: m.eng, ar: m.ar,
 			needDX: l > 0 || kind == kindSaliency,
-			needDW: kind == kindTrain,
+			needDW: kind == kindTrain && !m.cfg.frozen(m.params[2*l].name),
 		}
 		if h, err = G.ApplyOp(op, h, gr.params[2*l], gr.params[2*l+1]); err != nil {
 			return nil, err

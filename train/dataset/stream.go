@@ -244,9 +244,12 @@ type Loader struct {
 	Window int
 	// Workers is the number of goroutines decoding; 0 means GOMAXPROCS.
 	Workers int
-	// Prepare, if not nil, is applied to each image's pixels after decoding
-	// (a standardisation), on the decoding goroutines.
-	Prepare func(pix []float32)
+	// Prepare, if not nil, is applied to the pixels of each image after
+	// decoding (a standardisation, an augmentation), with the image's index,
+	// on the decoding goroutines: it must be safe for concurrent use and
+	// must depend on nothing but its arguments for Batches to be
+	// deterministic.
+	Prepare func(i int, pix []float32)
 }
 
 // DefaultWindow is the window of a Loader whose Window is 0.
@@ -360,7 +363,7 @@ func (s *Stream) Batches(order []int, batch int, ld Loader, fn func(idx []int, p
 
 // fill decodes the images idx into consecutive slots of buf with one
 // goroutine per decoder, and prepares them.
-func (s *Stream) fill(decs []*frameDecoder, idx []int, buf []float32, prepare func([]float32)) error {
+func (s *Stream) fill(decs []*frameDecoder, idx []int, buf []float32, prepare func(int, []float32)) error {
 	px := s.Size * s.Size
 	var next atomic.Int64
 	errs := make([]error, len(decs))
@@ -378,7 +381,7 @@ func (s *Stream) fill(decs []*frameDecoder, idx []int, buf []float32, prepare fu
 					return
 				}
 				if prepare != nil {
-					prepare(dst)
+					prepare(idx[j], dst)
 				}
 			}
 		})

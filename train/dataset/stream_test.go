@@ -106,7 +106,7 @@ func TestBatchesDeterministic(t *testing.T) {
 		for _, workers := range []int{1, 4} {
 			t.Run(fmt.Sprintf("window%d-workers%d", window, workers), func(t *testing.T) {
 				n := 0
-				err := st.Batches(order, batch, Loader{Window: window, Workers: workers, Prepare: stats.Apply}, func(idx []int, pix []float32) error {
+				err := st.Batches(order, batch, Loader{Window: window, Workers: workers, Prepare: func(_ int, p []float32) { stats.Apply(p) }}, func(idx []int, pix []float32) error {
 					if !slices.Equal(idx, order[n*batch:min((n+1)*batch, len(order))]) {
 						t.Fatalf("batch %d: indices %v", n, idx)
 					}

@@ -30,7 +30,7 @@ var benchCampaign = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	for _, r := range m.Rows {
-		if _, err := driver.Run(context.Background(), m.Config(r, dir), driver.Options{}); err != nil {
+		if _, err := driver.Run(context.Background(), driver.Turbulence(m.Run(r), campaign.SnapshotPath(dir, r.ID)), driver.Options{}); err != nil {
 			return "", err
 		}
 	}
@@ -102,7 +102,7 @@ func BenchmarkEpoch(b *testing.B) {
 					}
 					var y []float32
 					epoch = func(order []int) error {
-						return s.Batches(order, batch, dataset.Loader{Prepare: st.Apply}, func(idx []int, x []float32) error {
+						return s.Batches(order, batch, dataset.Loader{Prepare: func(_ int, p []float32) { st.Apply(p) }}, func(idx []int, x []float32) error {
 							y = targets(Classify, s, idx, y)
 							_, err := model.TrainStep(x, y)
 							return err

@@ -83,14 +83,19 @@ func Eval(dir, split string, opt Options) (*Metrics, error) {
 	}
 	var pred, y []float32
 	ids := make([]string, 0, images.Len())
+	labels := make([]dataset.Label, 0, images.Len())
 	err = predict(model, cfg.Task, images, all(images.Len()), cfg.loader(), func(idx []int, _, p, t []float32) error {
 		pred, y = append(pred, p...), append(y, t...)
 		for _, i := range idx {
-			ids = append(ids, images.Label(i).ID)
+			l := images.Label(i)
+			ids, labels = append(ids, l.ID), append(labels, l)
 		}
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := writeEvalPredictions(dir, split, labels, pred); err != nil {
 		return nil, err
 	}
 	out := &Metrics{Task: cfg.Task, Split: split, Model: "best.cnn"}
@@ -369,11 +374,7 @@ func PredictImages(dir string, images []dataset.Image) ([]float32, error) {
 		}
 		start := len(x)
 		x = append(x, im.Pix...)
-		if cfg.PerImage {
-			dataset.PerImage(x[start:])
-		} else {
-			cfg.Stats.Apply(x[start:])
-		}
+		cfg.standardise(x[start:])
 	}
 	return model.Predict(x)
 }
@@ -385,10 +386,10 @@ func Task(dir string) (string, error) {
 }
 
 // PredictStream returns the best model of the run in dir applied to the
-// images idx of s (log10 Σ pixels, transformed in place by transform when
-// it is not nil), standardised as the run was trained; the images are read
+// images idx of s (log10 Σ pixels, transformed in place by transform, with
+// the image's index, when it is not nil), standardised as the run was trained; the images are read
 // a window at a time.
-func PredictStream(dir string, s *dataset.Stream, idx []int, transform func(pix []float32)) ([]float32, error) {
+func PredictStream(dir string, s *dataset.Stream, idx []int, transform func(i int, pix []float32)) ([]float32, error) {
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err
@@ -403,9 +404,9 @@ func PredictStream(dir string, s *dataset.Stream, idx []int, transform func(pix 
 	ld := cfg.loader()
 	if transform != nil {
 		standardise := ld.Prepare
-		ld.Prepare = func(pix []float32) {
-			transform(pix)
-			standardise(pix)
+		ld.Prepare = func(i int, pix []float32) {
+			transform(i, pix)
+			standardise(i, pix)
 		}
 	}
 	out := make([]float32, 0, len(idx))

@@ -58,8 +58,25 @@ type Config struct {
 	Epochs    int            `json:"epochs"`
 	Seed      uint64         `json:"seed"`
 	CNN       cnn.Config     `json:"cnn"`
+	Augment   *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
+	Debias    *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
 	Created   string         `json:"created,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// PixelPc is the pixel size of the images in pc: the box edge over
+	// twice ImageSize (an image is a quadrant of a map).
+	PixelPc float64 `json:"pixel_pc,omitempty"`
+	// InitFrom is the run directory (absolute) whose best model's
+	// convolution blocks started this run (transfer learning); "" for a
+	// random start. CNN.Freeze says whether they were then kept fixed.
+	InitFrom string `json:"init_from,omitempty"`
+	// TrainFraction is the fraction of the training simulations learnt
+	// from (whole simulations, per class, nested; see trainSubset); 0 or 1:
+	// all. The standardisation statistics are those of the whole training
+	// split.
+	TrainFraction float64 `json:"train_fraction,omitempty"`
+	// Device is where the run trained: "cpu", or "cuda" with a GPU
+	// (what train's --device resolved to).
+	Device string `json:"device,omitempty"`
 }
 
 // FitOptions are the connections of a training run to the outside world.
@@ -91,6 +108,31 @@ func target(task string, l dataset.Label) float32 {
 		return 1
 	}
 	return 0
+}
+
+// batchOf copies the pixels and targets of images idx into x and y.
+func batchOf(task string, images []dataset.Image, idx []int, x, y []float32) ([]float32, []float32) {
+	x, y = x[:0], y[:0]
+	for _, i := range idx {
+		x = append(x, images[i].Pix...)
+		y = append(y, target(task, images[i].Label))
+	}
+	return x, y
+}
+
+// loadSplits loads the given splits of the task's classes and standardises
+// them (with the training statistics st, or per image).
+func loadSplits(cfg *Config, splits []string, log *slog.Logger) (map[string][]dataset.Image, error) {
+	out, err := rawSplits(cfg, splits, warner(log))
+	if err != nil {
+		return nil, err
+	}
+	for _, images := range out {
+		for _, im := range images {
+			cfg.standardise(im.Pix)
+		}
+	}
+	return out, nil
 }
 
 // targets returns the learning targets of the images idx of s, in y.
@@ -136,16 +178,14 @@ func openSplit(dir string, cfg *Config, split string, classes []string, log *slo
 	if cfg.ImageSize == 0 {
 		cfg.ImageSize = s.Size
 	}
+	cfg.PixelPc = m.Params.BoxPc / float64(2*cfg.ImageSize)
 	return s, nil
 }
 
 // loader returns how the run reads images: standardised with the training
 // statistics, or each by itself.
 func (cfg Config) loader() dataset.Loader {
-	if cfg.PerImage {
-		return dataset.Loader{Prepare: dataset.PerImage}
-	}
-	return dataset.Loader{Prepare: cfg.Stats.Apply}
+	return dataset.Loader{Prepare: func(_ int, pix []float32) { cfg.standardise(pix) }}
 }
 
 // all returns 0, 1, …, n−1.
@@ -176,6 +216,15 @@ func checkFit(cfg Config, lim *resources.Limits) error {
 		"lower --batch or --image-size, or run where more memory is given (--memory overrides the detected budget)")
 }
 
+// warner returns a function that logs a warning (or nothing without a log).
+func warner(log *slog.Logger) func(string) {
+	return func(msg string) {
+		if log != nil {
+			log.Warn(msg)
+		}
+	}
+}
+
 // Fit trains a model as cfg says and writes the run directory dir. With
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
@@ -184,6 +233,9 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	}
 	if cfg.Epochs < 1 {
 		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
+	}
+	if err := checkFraction(cfg.TrainFraction); err != nil {
+		return err
 	}
 	var history []Epoch
 	var model *cnn.Model
@@ -214,7 +266,10 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
 		}
 	}
-	train, err := openSplit(dir, &cfg, campaign.Train, classesFor(cfg.Task), opt.Log)
+	if cfg.Debias != nil && cfg.Task != Classify {
+		return fmt.Errorf("--debias: only for the %s task", Classify)
+	}
+	trainAll, err := openSplit(dir, &cfg, campaign.Train, classesFor(cfg.Task), opt.Log)
 	if err != nil {
 		return err
 	}
@@ -223,14 +278,24 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		return err
 	}
 	if !cfg.PerImage {
-		if cfg.Stats, err = train.Stats(); err != nil {
+		if cfg.Stats, err = trainAll.Stats(); err != nil {
 			return err
 		}
+	}
+	ts, err := newTrainingSet(&cfg, trainAll, trainSubsetIndices(trainAll, cfg.TrainFraction), model == nil)
+	if err != nil {
+		return err
 	}
 	ld := cfg.loader()
 	if model == nil {
 		cfg.CNN.Task, cfg.CNN.ImageSize = cfg.Task, cfg.ImageSize
+		if cfg.Debias != nil {
+			cfg.CNN.Debias, cfg.CNN.DebiasLambda = true, cfg.Debias.Lambda
+		}
 		if model, err = cnn.New(cfg.CNN); err != nil {
+			return err
+		}
+		if err := initFrom(model, cfg.InitFrom); err != nil {
 			return err
 		}
 		cfg.Created = time.Now().UTC().Format(time.RFC3339)
@@ -242,29 +307,44 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		}
 	}
 	if opt.Log != nil {
-		opt.Log.Info("training", "task", cfg.Task, "train_images", train.Len(), "val_images", val.Len(),
-			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1)
+		opt.Log.Info("training", "task", cfg.Task, "train_images", len(ts.idx), "train_simulations", len(ts.idx)/dataset.PerSnapshot, "val_images", val.Len(),
+			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1,
+			"augment", cfg.Augment != nil, "debias", cfg.Debias != nil)
+	}
+	// Training accuracy is measured in inference mode on a fixed subset of
+	// the (unaugmented) training images, so that an epoch's cost stays that
+	// of training.
+	sub := ts.idx
+	if len(sub) > 4096 {
+		sub = pickInts(ts.idx, subset(len(ts.idx), 4096, cfg.Seed))
 	}
 	batch := cfg.CNN.Batch
 	y := make([]float32, 0, batch)
-	// Accuracy on the training images in inference mode (no dropout), on
-	// a fixed subset so that an epoch's cost stays that of training.
-	sub := all(train.Len())
-	if len(sub) > 4096 {
-		sub = subset(len(sub), 4096, cfg.Seed)
-	}
+	var nu []float32
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
 		}
 		t0 := time.Now()
-		order := shuffled(train.Len(), cfg.Seed, epoch)
+		order := pickInts(ts.idx, shuffled(len(ts.idx), cfg.Seed, epoch))
 		prog := progress.New(opt.Progress, opt.Log, fmt.Sprintf("epoch %d/%d", epoch, cfg.Epochs), float64(len(order)), opt.LogInterval)
-		var sum float64
+		var sum, nsum float64
 		done := 0
-		err := train.Batches(order, batch, ld, func(idx []int, x []float32) error {
-			y = targets(cfg.Task, train, idx, y)
-			loss, err := model.TrainStep(x, y)
+		eld, failed := ts.loader(epoch)
+		err := trainAll.Batches(order, batch, eld, func(idx []int, x []float32) error {
+			if err := failed(); err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			y = targets(cfg.Task, trainAll, idx, y)
+			var loss, nloss float64
+			var err error
+			if cfg.Debias != nil {
+				nu = ts.nuisance(idx, nu)
+				loss, nloss, err = model.TrainStepDebias(x, y, nu)
+				nsum += nloss * float64(len(idx))
+			} else {
+				loss, err = model.TrainStep(x, y)
+			}
 			if err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
@@ -280,7 +360,10 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(len(order))}
-		if _, e.TrainAcc, err = evaluate(model, cfg.Task, train, sub, ld); err != nil {
+		if cfg.Debias != nil && opt.Log != nil {
+			opt.Log.Info("nuisance head", "epoch", epoch, "lambda", cfg.Debias.Lambda, "mse", nsum/float64(len(order)))
+		}
+		if _, e.TrainAcc, err = evaluate(model, cfg.Task, trainAll, sub, ld); err != nil {
 			return err
 		}
 		if e.ValLoss, e.ValAcc, err = evaluate(model, cfg.Task, val, all(val.Len()), ld); err != nil {
@@ -374,6 +457,15 @@ func predict(model *cnn.Model, task string, s *dataset.Stream, idx []int, ld dat
 		y = targets(task, s, idx, y)
 		return fn(idx, x, pred, y)
 	})
+}
+
+// pickInts returns v[idx[0]], v[idx[1]], ….
+func pickInts(v, idx []int) []int {
+	out := make([]int, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
 }
 
 // Epoch is one row of history.csv.
