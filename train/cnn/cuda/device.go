@@ -82,9 +82,9 @@ func Resolve(c Device) (use Device, note string, err error) {
 		}
 		if c == CUDA {
 			if info.Name != "" {
-				return "", "", fmt.Errorf("--device cuda: %s found, but: %w", info, err)
+				return "", "", fmt.Errorf("%s found, but: %w", info, err)
 			}
-			return "", "", fmt.Errorf("--device cuda: %w", err)
+			return "", "", err
 		}
 		return CPU, "no usable GPU: " + err.Error(), nil
 	}

@@ -41,7 +41,7 @@ func TestProbe(t *testing.T) {
 		if err != nil || use != CPU || !strings.Contains(note, "libcuda.so.1") {
 			t.Fatalf("Resolve(auto) = %q, %q, %v; want cpu with the reason", use, note, err)
 		}
-		if _, _, err := Resolve(CUDA); err == nil || !strings.HasPrefix(err.Error(), "--device cuda: no CUDA driver") {
+		if _, _, err := Resolve(CUDA); !errors.Is(err, ErrNoDriver) {
 			t.Fatalf("Resolve(cuda) without a driver: %v", err)
 		}
 		t.Skipf("no CUDA driver here (%v): the failure paths are checked, the GPU ones skip", openErr)
