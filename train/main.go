@@ -243,8 +243,8 @@ func cacheCmd(args []string, log *slog.Logger) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *manifest == "" || *snaps == "" || *cache == "" {
-		return cli.Usage(errors.New("--manifest, --snapshots and --cache are required"))
+	if err := cli.Required(fs, "manifest", "snapshots", "cache"); err != nil {
+		return err
 	}
 	if *size < 0 || *size > 1<<15 {
 		return cli.Usage(fmt.Errorf("--image-size %d: want 0 (N/2) to %d", *size, 1<<15))

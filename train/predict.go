@@ -43,7 +43,7 @@ func mapFlags(fs *flag.FlagSet) (fitsPath *string, opt func() (skymap.Options, e
 }
 
 func predictCmd(args []string, log *slog.Logger) error {
-	return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+	return runCmd(args, log, func(fs *flag.FlagSet, _ experiment.Options) func(string) error {
 		fitsPath, mapOpt := mapFlags(fs)
 		out := fs.String("out", "", "output `directory` (default: RUN/predict/<map name>)")
 		holes := fs.Float64("max-holes", 0.05, "largest `fraction` of NaN/blank/Σ≤0 pixels a tile may have (filled with its mean)")
