@@ -7,7 +7,7 @@ import "math"
 // are what the calibration left besides the buffers counted exactly.
 const (
 	// runtimeBytes is the Go runtime, the binary and gorgonia's graphs.
-	runtimeBytes = 40 << 20
+	runtimeBytes = 25 << 20
 	// heapSlack multiplies the Go heap for the garbage collector's headroom
 	// at GOGC=25 (train sets it) and gorgonia's per-step temporaries.
 	heapSlack = 1.3

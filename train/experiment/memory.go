@@ -28,10 +28,10 @@ const perEmbedBytes = 2 * 1024
 // streamBytes is the memory of streaming images of side size from sims
 // simulations in batches of batch on workers goroutines: the cache check
 // (one simulation's file and images per worker), the cache tables, the
-// loader's two windows and its decoders.
+// loader's two windows (no larger than the images) and its decoders.
 func streamBytes(size, sims, batch, workers int) float64 {
 	img := 4 * float64(size) * float64(size)
-	window := 2 * float64(dataset.Loader{}.Images(batch)) * img
+	window := 2 * math.Min(float64(dataset.Loader{}.Images(batch)), float64(sims)*dataset.PerSnapshot) * img
 	return float64(workers)*(2*dataset.PerSnapshot*img+3*img+1<<20) + float64(sims)*dataset.PerSnapshot*64 + window
 }
 
