@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/turbindex/turbindex/analysis/report"
 	"github.com/turbindex/turbindex/analysis/tsne"
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/progress"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"
 )
@@ -90,7 +92,10 @@ func tsneFigure(o Options, d *data, file string) (report.Figure, error) {
 		x, n = pick(x, idx), pick(n, idx)
 	}
 	perp := math.Min(30, float64(len(x)-1)/3)
-	emb, err := tsne.Embed(x, tsne.Options{Perplexity: perp, Iterations: 1000, Theta: 0.5, Seed: o.Seed, PCA: 50})
+	prog := progress.New(o.Progress, o.Log, "t-SNE "+file, 1000, 30*time.Second)
+	emb, err := tsne.Embed(x, tsne.Options{Perplexity: perp, Iterations: 1000, Theta: 0.5, Seed: o.Seed, PCA: 50,
+		Progress: func(done, _ int) { prog.Update(float64(done)) }})
+	prog.Finish()
 	if err != nil {
 		return report.Figure{}, err
 	}

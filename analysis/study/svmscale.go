@@ -78,7 +78,10 @@ func (s *state) gridSearch(name string, x [][]float64, y []float64, svr bool) (c
 	s.log.Info(name+" model selection", "vectors", len(x), "grid", len(s.o.Cs)*len(s.gammas), "folds", s.o.Folds)
 	base := svm.DefaultParams(svm.Kernel{Kind: "rbf", Gamma: 1})
 	base.CacheMB = s.svmCacheMB()
-	c, gamma, score, err = svm.GridSearchParams(x, y, s.o.Folds, s.o.Cs, s.gammas, svr, s.o.Seed, base)
+	prog := progress.New(s.o.Progress, s.log, name+" model selection", float64(len(s.o.Cs)*len(s.gammas)), 30*time.Second)
+	c, gamma, score, err = svm.GridSearchProgress(x, y, s.o.Folds, s.o.Cs, s.gammas, svr, s.o.Seed, base,
+		func(done, _ int) { prog.Update(float64(done)) })
+	prog.Finish()
 	if err == nil {
 		s.log.Info(name+" model selected", "C", c, "gamma", gamma, "cv", score, "seconds", time.Since(t0).Seconds())
 	}

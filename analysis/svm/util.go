@@ -80,6 +80,13 @@ func GridSearch(x [][]float64, y []float64, folds int, Cs, gammas []float64, svr
 // GridSearchParams is GridSearch with explicit base parameters (Epsilon,
 // Tol, CacheMB, Shrinking are taken from base; C and Gamma are searched).
 func GridSearchParams(x [][]float64, y []float64, folds int, Cs, gammas []float64, svr bool, seed uint64, base Params) (bestC, bestGamma, score float64, err error) {
+	return GridSearchProgress(x, y, folds, Cs, gammas, svr, seed, base, nil)
+}
+
+// GridSearchProgress is GridSearchParams calling progress (when not nil)
+// with the number of grid points done and their total after each, from one
+// goroutine at a time.
+func GridSearchProgress(x [][]float64, y []float64, folds int, Cs, gammas []float64, svr bool, seed uint64, base Params, progress func(done, total int)) (bestC, bestGamma, score float64, err error) {
 	n := len(x)
 	if len(Cs) == 0 || len(gammas) == 0 {
 		return 0, 0, 0, errors.New("svm: grid search needs at least one C and one gamma")
@@ -138,6 +145,8 @@ func GridSearchParams(x [][]float64, y []float64, folds int, Cs, gammas []float6
 	errs := make([]error, len(pts))
 	workers := min(runtime.GOMAXPROCS(0), len(pts))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -148,6 +157,12 @@ func GridSearchParams(x [][]float64, y []float64, folds int, Cs, gammas []float6
 				p.C = pts[k].c
 				p.Kernel = Kernel{Kind: "rbf", Gamma: pts[k].g}
 				scores[k], errs[k] = cvScore(x, y, iy, fold, folds, p, svr)
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, len(pts))
+					mu.Unlock()
+				}
 			}
 		}()
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	Seed         uint64
 	PCA          int     // 0 = no PCA
 	LearningRate float64 // 0 = auto: max(N/12/4, 50)
+	// Progress, if not nil, is called after each iteration with the
+	// number done and the total (it does not change the result).
+	Progress func(done, total int)
 }
 
 const (
@@ -120,7 +123,7 @@ func Embed(x [][]float64, o Options) ([][2]float64, error) {
 	nbr, dist := knn(data, n, d, k)
 	rows, cols, vals := affinities(nbr, dist, n, k, perp)
 
-	return optimise(rows, cols, vals, n, iters, theta, lr, o.Seed), nil
+	return optimise(rows, cols, vals, n, iters, theta, lr, o.Seed, o.Progress), nil
 }
 
 // parallel runs f over chunks [lo, hi) of [0, n) on GOMAXPROCS workers;
@@ -399,7 +402,7 @@ func affinities(nbr []int32, dist []float64, n, k int, perp float64) (rows []int
 	return rows, cols, vals
 }
 
-func optimise(rows []int, cols []int32, vals []float64, n, iters int, theta, lr float64, seed uint64) [][2]float64 {
+func optimise(rows []int, cols []int32, vals []float64, n, iters int, theta, lr float64, seed uint64, progress func(done, total int)) [][2]float64 {
 	rng := rand.New(rand.NewPCG(seed, 0x7453_4e45))
 	y := make([]float64, 2*n)
 	for i := range y {
@@ -415,6 +418,9 @@ func optimise(rows []int, cols []int32, vals []float64, n, iters int, theta, lr 
 	sq := make([]float64, n)
 	var tr quadtree
 	for it := 0; it < iters; it++ {
+		if progress != nil && it > 0 {
+			progress(it, iters)
+		}
 		exag, mom := exaggeration, 0.5
 		if it >= exaggerationIt {
 			exag, mom = 1, 0.8
