@@ -10,7 +10,7 @@ const (
 	runtimeBytes = 25 << 20
 	// heapSlack multiplies the Go heap for the garbage collector's headroom
 	// at GOGC=25 (train sets it) and gorgonia's per-step temporaries.
-	heapSlack = 1.3
+	heapSlack = 1.2
 )
 
 // TrainMemory returns an estimate of the peak memory, in bytes, of training

@@ -26,12 +26,13 @@ const perImageBytes = 256
 const perEmbedBytes = 2 * 1024
 
 // streamBytes is the memory of streaming images of side size from sims
-// simulations in batches of batch on workers goroutines: the cache check
-// (one simulation's file and images per worker), the cache tables, the
-// loader's two windows (no larger than the images) and its decoders.
-func streamBytes(size, sims, batch, workers int) float64 {
+// simulations, at most largest of them in one pass, in batches of batch on
+// workers goroutines: the cache check (one simulation's file and images per
+// worker), the cache tables, the loader's two windows (no larger than a
+// pass) and its decoders.
+func streamBytes(size, sims, largest, batch, workers int) float64 {
 	img := 4 * float64(size) * float64(size)
-	window := 2 * math.Min(float64(dataset.Loader{}.Images(batch)), float64(sims)*dataset.PerSnapshot) * img
+	window := 2 * math.Min(float64(dataset.Loader{}.Images(batch)), float64(largest)*dataset.PerSnapshot) * img
 	return float64(workers)*(2*dataset.PerSnapshot*img+3*img+1<<20) + float64(sims)*dataset.PerSnapshot*64 + window
 }
 
@@ -81,7 +82,7 @@ func clamp(b float64) int64 {
 func FitMemory(cfg Config, size, train, val int) int64 {
 	c := cfg.CNN
 	c.ImageSize = size
-	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, train+val, c.Batch, workers()) +
+	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, train+val, max(train, val), c.Batch, workers()) +
 		float64(train+val)*dataset.PerSnapshot*perImageBytes)
 }
 
@@ -91,7 +92,7 @@ func FitMemory(cfg Config, size, train, val int) int64 {
 func inferMemory(cfg Config, size, sims int, perImage float64) int64 {
 	c := cfg.CNN
 	c.ImageSize = size
-	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, sims, c.Batch, workers()) +
+	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, sims, sims, c.Batch, workers()) +
 		float64(sims)*dataset.PerSnapshot*perImage)
 }
 
