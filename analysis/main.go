@@ -66,6 +66,11 @@ func runCmd(args []string) error {
 	fs.Var((*cli.Floats)(&o.GammaScales), "gamma-scale", "grid of RBF γ in units of 1/(number of features)")
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
 	fs.Var((*cli.Floats)(&o.Zooms), "zoom", "zoom factors of the invariance test")
+	fs.Var((*cli.Strings)(&o.CNNAugmented), "cnn-augmented", "run `directories` of `train fit --augment` classifiers to compare (comma-separated)")
+	fs.Var((*cli.Strings)(&o.CNNDebias), "cnn-debias", "run `directories` of `train fit --debias` classifiers with their probe.json (comma-separated)")
+	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -83,13 +88,16 @@ func runCmd(args []string) error {
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
+	for _, h := range r.Headline {
+		fmt.Printf("  %s\n", h)
+	}
 	for _, t := range r.Tables[:1] {
 		for _, row := range t.Rows {
 			if row.Warning != "" {
-				fmt.Printf("  %-22s WARNING, not a result: %s\n", row.Method, row.Warning)
+				fmt.Printf("  %-28s WARNING, not a result: %s\n", row.Method, row.Warning)
 				continue
 			}
-			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
+			fmt.Printf("  %-28s accuracy %.3f  AUC %.3f  per simulation %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"], row.Values["per_sim_accuracy"])
 		}
 	}
 	return nil
