@@ -17,6 +17,18 @@ type Memory struct {
 	// Total is what one process needs to run all the ranks in-process
 	// (goroutines): one base and every rank's peak.
 	Total int64
+	// Base is the part of Total that a process needs whatever it runs.
+	Base int64
+}
+
+// Concurrent returns what one process needs to run n such simulations at
+// once: one base and n times the rest.
+func (m Memory) Concurrent(n int) int64 {
+	v := float64(m.Base) + float64(n)*float64(m.Total-m.Base)
+	if v >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
 }
 
 // The model's constants, bytes. The base is the resident size of a sim
@@ -90,5 +102,5 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 		worst = max(worst, peak)
 		sum += peak
 	}
-	return Memory{PerRank: int64(processBase + worst), Total: int64(processBase + sum)}, nil
+	return Memory{PerRank: int64(processBase + worst), Total: int64(processBase + sum), Base: processBase}, nil
 }
