@@ -25,10 +25,11 @@ build-mpich:
 demo:
 	scripts/demo.sh
 
-# The full suite: vet, every test, and a short fuzz of the snapshot reader.
+# The full suite: vet, every test, and short fuzzes of the snapshot and FITS readers.
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sim/snapshot
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5s ./fits
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

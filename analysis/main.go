@@ -5,6 +5,7 @@
 //
 //	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/] [--cnn-regress run/] --out report/
 //	analysis hog --image X.png|X.tsnap#index [flags] --out feats.csv
+//	analysis hog --images DIR|'GLOB' | --list FILE [--workers N] [flags] --out feats.csv
 //	analysis svm --train a.csv --test b.csv [--kernel rbf --C 1 --gamma 0.1] [--out dec.csv]
 //	analysis svr --train a.csv --test b.csv [--epsilon 0.1] [--out pred.csv]
 package main
@@ -34,7 +35,7 @@ const usage = `usage: analysis <command> [flags]
 
 commands:
   run   the whole analysis of a campaign and its report (index.html, metrics.json)
-  hog   HOG features of one image
+  hog   HOG features of one image, or of many in parallel (one CSV row each)
   svm   train a C-SVC on a CSV (label first) and score a test CSV
   svr   train an ε-SVR on a CSV (target first) and score a test CSV
 
@@ -50,18 +51,6 @@ func main() {
 	}, nil)
 }
 
-func floats(s string) ([]float64, error) {
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0) {
-			return nil, fmt.Errorf("%q is not a positive number", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func runCmd(args []string) error {
 	o := study.Defaults()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -73,40 +62,37 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.ImageSize, "image-size", 0, "image side in pixels (0: N/2; must match the CNN runs)")
 	fs.StringVar(&o.Cache, "cache", "", "image cache `directory`")
 	fs.IntVar(&o.Folds, "folds", o.Folds, "cross-validation folds for choosing C and γ on the training split")
-	cs := fs.String("C", "1,10", "grid of SVM C values")
-	gs := fs.String("gamma-scale", "0.3,1,3", "grid of RBF γ in units of 1/(number of features)")
+	fs.Var((*cli.Floats)(&o.Cs), "C", "grid of SVM C values")
+	fs.Var((*cli.Floats)(&o.GammaScales), "gamma-scale", "grid of RBF γ in units of 1/(number of features)")
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
-	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
+	fs.Var((*cli.Floats)(&o.Zooms), "zoom", "zoom factors of the invariance test")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if o.Manifest == "" || o.Snapshots == "" {
-		return cli.Usage(errors.New("--manifest and --snapshots are required"))
-	}
-	var err error
-	if o.Cs, err = floats(*cs); err != nil {
-		return cli.Usage(fmt.Errorf("--C: %w", err))
-	}
-	if o.GammaScales, err = floats(*gs); err != nil {
-		return cli.Usage(fmt.Errorf("--gamma-scale: %w", err))
-	}
-	if o.Zooms, err = floats(*zs); err != nil {
-		return cli.Usage(fmt.Errorf("--zoom: %w", err))
+	if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
 	}
-	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	o.Log = cli.Logger(os.Stderr)
 	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
+	for _, h := range r.Headline {
+		fmt.Printf("  %s\n", h)
+	}
 	for _, t := range r.Tables[:1] {
 		for _, row := range t.Rows {
-			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
+			if row.Warning != "" {
+				fmt.Printf("  %-28s WARNING, not a result: %s\n", row.Method, row.Warning)
+				continue
+			}
+			fmt.Printf("  %-28s accuracy %.3f  AUC %.3f  per simulation %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"], row.Values["per_sim_accuracy"])
 		}
 	}
 	return nil
@@ -125,12 +111,12 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	gamma := fs.Float64("gamma", 0, "RBF γ (0: 1/number of features)")
 	eps := fs.Float64("epsilon", 0.1, "ε of the ε-insensitive loss (svr)")
 	grid := fs.Bool("grid", false, "choose C and γ by 5-fold cross-validation on the training file")
-	out := fs.String("out", "", "write one decision value (svm) or prediction (svr) per test row to this `file`")
+	out := fs.String("out", "", "write one decision value (svm: positive for the label of the first training row) or prediction (svr) per test row to this `file`")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *trainPath == "" || *testPath == "" {
-		return cli.Usage(errors.New("--train and --test are required"))
+	if err := cli.Required(fs, "train", "test"); err != nil {
+		return err
 	}
 	yTrain, xTrain, err := readCSV(*trainPath)
 	if err != nil {
@@ -193,7 +179,8 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	if regress {
 		fmt.Fprintf(w, "%s: MSE %.6g on %d rows, %d support vectors\n", *testPath, se/float64(len(xTest)), len(xTest), model.NumSV())
 	} else {
-		fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d), %d support vectors\n", *testPath, float64(right)/float64(len(xTest)), right, len(xTest), model.NumSV())
+		fmt.Fprintf(w, "%s: accuracy %.4f (%d/%d), %d support vectors; decision > 0 predicts label %d\n", *testPath,
+			float64(right)/float64(len(xTest)), right, len(xTest), model.NumSV(), model.Labels[0])
 	}
 	if *out != "" {
 		return atomicfile.WriteBytes(*out, []byte(b.String()))
@@ -212,44 +199,201 @@ func readCSV(path string) ([]float64, [][]float64, error) {
 
 func hogCmd(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("hog", flag.ContinueOnError)
-	in := fs.String("image", "", "a grayscale PNG, or SNAPSHOT.tsnap#K for image K (0–47) of a snapshot (log10 Σ)")
+	in := fs.String("image", "", "one image: a grayscale PNG, or SNAPSHOT.tsnap#K for image K (0–47) of a snapshot (log10 Σ)")
+	many := fs.String("images", "", "many images: a `directory` (its .png and .tsnap files) or a quoted glob; a .tsnap gives its 48 images")
+	list := fs.String("list", "", "many images: a `file` naming one image, snapshot or directory per line (# comments)")
+	workers := fs.Int("workers", 0, "parallel workers (0: one per CPU; never more than the CPUs)")
 	orient := fs.Int("orientations", 8, "orientation bins")
 	ppc := fs.Int("pixels-per-cell", 0, "pixels per cell side (0: image size / 12)")
 	cpb := fs.Int("cells-per-block", 1, "cells per block side")
 	norm := fs.String("block-norm", "L2-Hys", "block normalisation: L1, L1-sqrt, L2, L2-Hys")
-	out := fs.String("out", "", "features CSV `file` (default: standard output)")
+	out := fs.String("out", "", "features CSV `file` (default: standard output); with --images/--list one row per image, the image's name first")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	given := 0
+	for _, s := range []string{*in, *many, *list} {
+		if s != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return cli.Usage(errors.New("give exactly one of --image, --images and --list"))
+	}
+	if *workers < 0 {
+		return cli.Usage(fmt.Errorf("--workers %d: must be ≥ 0", *workers))
+	}
+	options := func(rows, cols int) hog.Options {
+		o := hog.DefaultOptions(min(rows, cols))
+		o.Orientations, o.CellsPerBlock, o.BlockNorm = *orient, [2]int{*cpb, *cpb}, *norm
+		if *ppc > 0 {
+			o.PixelsPerCell = [2]int{*ppc, *ppc}
+		}
+		return o
+	}
 	if *in == "" {
-		return cli.Usage(errors.New("--image is required"))
+		specs, err := imageSpecs(*many, *list)
+		if err != nil {
+			return err
+		}
+		return hogBatch(specs, options, *workers, *out, w)
 	}
 	pix, rows, cols, err := loadImage(*in)
 	if err != nil {
 		return err
 	}
-	o := hog.DefaultOptions(min(rows, cols))
-	o.Orientations, o.CellsPerBlock, o.BlockNorm = *orient, [2]int{*cpb, *cpb}, *norm
-	if *ppc > 0 {
-		o.PixelsPerCell = [2]int{*ppc, *ppc}
-	}
-	feats, err := hog.Features(pix, rows, cols, o)
+	feats, err := hog.Features(pix, rows, cols, options(rows, cols))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	var b strings.Builder
-	for i, v := range feats {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatFloat(v, 'g', 8, 64))
-	}
-	b.WriteByte('\n')
+	appendFloats(&b, feats)
 	if *out == "" {
 		_, err = io.WriteString(w, b.String())
 		return err
 	}
 	return atomicfile.WriteBytes(*out, []byte(b.String()))
+}
+
+// appendFloats writes v as comma-separated values and a newline.
+func appendFloats(b *strings.Builder, v []float64) {
+	for i, x := range v {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatFloat(x, 'g', 8, 64))
+	}
+	b.WriteByte('\n')
+}
+
+// imageSpecs expands --images (a directory or a glob) or --list (a file of
+// specs, each a PNG, a snapshot, SNAPSHOT.tsnap#K or a directory) into a
+// sorted, non-empty list of image sources.
+func imageSpecs(many, list string) ([]string, error) {
+	var roots []string
+	if many != "" {
+		roots = []string{many}
+		if st, err := os.Stat(many); err != nil || !st.IsDir() {
+			m, gerr := filepath.Glob(many)
+			if gerr != nil {
+				return nil, cli.Usage(fmt.Errorf("--images %q: %w", many, gerr))
+			}
+			if len(m) == 0 {
+				return nil, fmt.Errorf("--images %q: no such directory, and no file matches it as a glob", many)
+			}
+			roots = m
+		}
+	} else {
+		raw, err := os.ReadFile(list)
+		if err != nil {
+			return nil, err
+		}
+		for n, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if !filepath.IsAbs(line) {
+				line = filepath.Join(filepath.Dir(list), line)
+			}
+			file := line
+			if p, _, ok := strings.Cut(line, ".tsnap#"); ok {
+				file = p + ".tsnap"
+			}
+			if _, err := os.Stat(file); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", list, n+1, err)
+			}
+			roots = append(roots, line)
+		}
+	}
+	var specs []string
+	for _, r := range roots {
+		st, err := os.Stat(r)
+		if err != nil || !st.IsDir() {
+			specs = append(specs, r)
+			continue
+		}
+		ents, err := os.ReadDir(r)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".png" || ext == ".tsnap") {
+				specs = append(specs, filepath.Join(r, e.Name()))
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("no .png or .tsnap images in %s", many+list)
+	}
+	return specs, nil
+}
+
+// hogBatch writes the features of every image of specs, one CSV row each
+// (name, features), computed in parallel in one process.
+func hogBatch(specs []string, options func(rows, cols int) hog.Options, workers int, out string, w io.Writer) error {
+	sources := make([]hog.Loader, len(specs))
+	for i, spec := range specs {
+		sources[i] = func() ([]hog.Image, error) { return loadImages(spec) }
+	}
+	var b strings.Builder
+	n := 0
+	err := hog.Stream(sources, options, workers, func(im hog.Image, f []float64) error {
+		if n == 0 {
+			b.WriteString("image")
+			for k := range f {
+				fmt.Fprintf(&b, ",hog%d", k)
+			}
+			b.WriteByte('\n')
+		}
+		n++
+		b.WriteString(csvField(im.Name))
+		b.WriteByte(',')
+		appendFloats(&b, f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slog.Info("hog", "images", n, "sources", len(specs))
+	if out == "" {
+		_, err = io.WriteString(w, b.String())
+		return err
+	}
+	return atomicfile.WriteBytes(out, []byte(b.String()))
+}
+
+// csvField quotes s for CSV when it needs it.
+func csvField(s string) string {
+	if !strings.ContainsAny(s, ",\"\n\r") {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// loadImages loads one source: a PNG, image K of a snapshot, or all 48
+// images of a snapshot (named SNAPSHOT#K).
+func loadImages(spec string) ([]hog.Image, error) {
+	if strings.HasSuffix(spec, ".tsnap") {
+		row, err := dataset.RowOf(spec)
+		if err != nil {
+			return nil, err
+		}
+		images, err := dataset.FromSnapshot(spec, 0, row)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]hog.Image, len(images))
+		for k, im := range images {
+			out[k] = hog.Image{Name: fmt.Sprintf("%s#%d", spec, k), Pix: im.Pix, Rows: im.Size, Cols: im.Size}
+		}
+		return out, nil
+	}
+	pix, rows, cols, err := loadImage(spec)
+	if err != nil {
+		return nil, err
+	}
+	return []hog.Image{{Name: spec, Pix: pix, Rows: rows, Cols: cols}}, nil
 }
 
 // loadImage reads a grayscale PNG (values 0–255) or image K of a snapshot.

@@ -102,9 +102,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"svm", "--train", nan, "--test", good}, "nan.csv:2"},
 		{[]string{"svm", "--train", oneClass, "--test", good}, "class"},
 		{[]string{"svm", "--train", good, "--test", good, "--gamma", "-1"}, "gamma > 0"},
-		{[]string{"svm", "--train", good}, "--train and --test are required"},
+		{[]string{"svm", "--train", good}, "--test is required"},
 		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
-		{[]string{"run", "--snapshots", dir}, "--manifest and --snapshots are required"},
+		{[]string{"run", "--snapshots", dir}, "--manifest is required"},
 		{[]string{"nope"}, "unknown command"},
 	} {
 		_, stderr, code := run(t, tc.args...)
@@ -116,5 +116,81 @@ func TestBadInput(t *testing.T) {
 	stdout, stderr, code := run(t, "hog", "--image", filepath.Join(dir, "img24.png"))
 	if code != 0 || strings.Count(stdout, ",") != 12*12*8-1 {
 		t.Errorf("hog: exit %d, %d values: %s", code, strings.Count(stdout, ",")+1, stderr)
+	}
+}
+
+// TestHOGBatch checks that one process over a directory, a glob and a list
+// file gives, row for row, the features of the single-image command, and
+// that a batch of mixed sizes is refused naming both images.
+func TestHOGBatch(t *testing.T) {
+	dir := t.TempDir()
+	imgs := filepath.Join(dir, "imgs")
+	os.Mkdir(imgs, 0o755)
+	r := rand.New(rand.NewPCG(3, 4))
+	names := []string{"a.png", "b.png", "c.png", "d.png", "e.png"}
+	for _, name := range names {
+		img := image.NewGray(image.Rect(0, 0, 36, 36))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(r.IntN(256))
+		}
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		os.WriteFile(filepath.Join(imgs, name), b.Bytes(), 0o644)
+	}
+	os.WriteFile(filepath.Join(imgs, "notes.txt"), []byte("not an image"), 0o644)
+	want := map[string]string{}
+	for _, name := range names {
+		stdout, stderr, code := run(t, "hog", "--image", filepath.Join(imgs, name))
+		if code != 0 {
+			t.Fatalf("hog %s: exit %d: %s", name, code, stderr)
+		}
+		want[filepath.Join(imgs, name)] = strings.TrimSpace(stdout)
+	}
+	list := filepath.Join(dir, "list.txt")
+	os.WriteFile(list, []byte("# three of them\nimgs/c.png\nimgs/a.png\n\n"+filepath.Join(imgs, "e.png")+"\n"), 0o644)
+	for _, tc := range []struct {
+		args  []string
+		order []string
+	}{
+		{[]string{"--images", imgs}, names},
+		{[]string{"--images", filepath.Join(imgs, "[bd].png"), "--workers", "1"}, []string{"b.png", "d.png"}},
+		{[]string{"--list", list, "--workers", "64"}, []string{"c.png", "a.png", "e.png"}},
+	} {
+		out := filepath.Join(dir, "feats.csv")
+		_, stderr, code := run(t, append(append([]string{"hog"}, tc.args...), "--out", out)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		raw, _ := os.ReadFile(out)
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		if len(lines) != len(tc.order)+1 || !strings.HasPrefix(lines[0], "image,hog0,") || strings.Count(lines[0], ",") != 12*12*8 {
+			t.Fatalf("%v: %d lines, header %.40q", tc.args, len(lines), lines[0])
+		}
+		for i, name := range tc.order {
+			path := filepath.Join(imgs, name)
+			got, ok := strings.CutPrefix(lines[i+1], path+",")
+			if !ok || got != want[path] {
+				t.Errorf("%v: row %d is not the single-image features of %s: %.60q", tc.args, i+1, name, lines[i+1])
+			}
+		}
+	}
+	// A smaller image in the batch is refused, naming it.
+	small := image.NewGray(image.Rect(0, 0, 24, 24))
+	var b bytes.Buffer
+	png.Encode(&b, small)
+	os.WriteFile(filepath.Join(imgs, "f.png"), b.Bytes(), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hog", "--images", imgs}, "f.png: 24×24 pixels"},
+		{[]string{"hog", "--images", filepath.Join(dir, "*.nope")}, "no file matches"},
+		{[]string{"hog", "--images", imgs, "--image", filepath.Join(imgs, "a.png")}, "exactly one of"},
+		{[]string{"hog", "--list", list, "--workers", "-1"}, "--workers -1"},
+	} {
+		_, stderr, code := run(t, tc.args...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want an error mentioning %q", tc.args, code, stderr, tc.want)
+		}
 	}
 }

@@ -19,41 +19,12 @@ import (
 	"codeberg.org/sbinet/npyio"
 
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/internal/pyref"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
 // python returns a Python 3 interpreter that can import modules, or skips
 // the test naming the Debian packages to install. /usr/bin/python3 comes
-// first: a pyenv python3 on PATH lacks Debian's modules.
-func python(t *testing.T, modules, debs string) string {
-	t.Helper()
-	var tried []string
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		p, err := exec.LookPath(py)
-		if err != nil {
-			continue
-		}
-		tried = append(tried, p)
-		if exec.Command(p, "-c", "import "+modules).Run() == nil {
-			return p
-		}
-	}
-	t.Skipf("no Python 3 with %s (tried %v): install %s", modules, tried, debs)
-	return ""
-}
-
-// runPy runs a Python script with args and returns its stdout.
-func runPy(t *testing.T, py, script string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("python: %v\n%s", err, errb.String())
-	}
-	return out.String()
-}
-
 // runSnap writes a 16³ snapshot with sim run and returns its path.
 func runSnap(t *testing.T, dir, name string, extra ...string) string {
 	t.Helper()
@@ -229,7 +200,7 @@ func TestExportFITS(t *testing.T) {
 		t.Errorf("cube cards: NAXIS %s BUNIT %s CTYPE3 %s", cards["NAXIS"], cards["BUNIT"], cards["CTYPE3"])
 	}
 
-	py := python(t, "astropy, numpy", "python3-astropy python3-numpy")
+	py := pyref.Python(t, "astropy, numpy", "python3-astropy python3-numpy")
 	const script = `
 import json, sys, warnings
 import numpy as np
@@ -255,7 +226,7 @@ for path in sys.argv[1:-1]:
 json.dump(res, open(sys.argv[-1], "w"))
 `
 	resPath := filepath.Join(dir, "astropy.json")
-	runPy(t, py, script, append(append([]string{}, paths...), resPath)...)
+	pyref.Run(t, py, script, append(append([]string{}, paths...), resPath)...)
 	var res map[string]struct {
 		Shape       []int     `json:"shape"`
 		DType       string    `json:"dtype"`
@@ -324,8 +295,8 @@ func TestExportNPY(t *testing.T) {
 		}
 		sameBits(t, "npyio read of "+p, readNPY(t, p), fields[names[i]])
 	}
-	py := python(t, "numpy", "python3-numpy")
-	got := runPy(t, py, `
+	py := pyref.Python(t, "numpy", "python3-numpy")
+	got := pyref.Run(t, py, `
 import sys, hashlib, numpy as np
 for p in sys.argv[1:]:
     a = np.load(p)
@@ -445,7 +416,7 @@ func TestExportErrors(t *testing.T) {
 // a Σ-only snapshot and on one written by 3 ranks with density and velocity
 // cubes (chunked).
 func TestTsnapPy(t *testing.T) {
-	py := python(t, "numpy, zstandard", "python3-numpy python3-zstandard")
+	py := pyref.Python(t, "numpy, zstandard", "python3-numpy python3-zstandard")
 	script, err := filepath.Abs(filepath.Join("..", "scripts", "tsnap.py"))
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +443,7 @@ json.dump({"header": h, "checksums": checks,
 			Checksums string            `json:"checksums"`
 			Fields    map[string][3]any `json:"fields"`
 		}
-		if err := json.Unmarshal([]byte(runPy(t, py, reader, filepath.Dir(script), snap)), &got); err != nil {
+		if err := json.Unmarshal([]byte(pyref.Run(t, py, reader, filepath.Dir(script), snap)), &got); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%s: checksums %s", snap, got.Checksums)

@@ -40,11 +40,10 @@ func taskCmd(args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	if err := cli.Required(fs, "manifest", "outdir"); err != nil {
+		return err
+	}
 	switch {
-	case *manifest == "":
-		return cli.Usage(errors.New("--manifest is required"))
-	case *outdir == "":
-		return cli.Usage(errors.New("--outdir is required"))
 	case *perTask < 1:
 		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	case *ranks < 1:
@@ -82,7 +81,7 @@ func taskCmd(args []string) error {
 	}
 	t := &task{
 		m: m, outdir: *outdir, ranks: *ranks, parallel: *parallel,
-		log:  slog.New(slog.NewTextHandler(os.Stderr, nil)).With("task", k),
+		log:  cli.Logger(os.Stderr).With("task", k),
 		opt:  driver.Options{LogInterval: *logEvery, CheckpointEvery: ckptEvery},
 		rows: rows,
 	}
@@ -95,7 +94,7 @@ func taskCmd(args []string) error {
 	if err := os.MkdirAll(*outdir, 0o777); err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 	if mpiRun {
 		return t.runMPI(ctx)
@@ -111,7 +110,7 @@ func (t *task) plan(lim resources.Limits, mpiRun bool) error {
 	var one driver.Memory
 	var big campaign.Row
 	for _, r := range t.rows {
-		cfg := t.m.Config(r, t.outdir)
+		cfg := t.config(r)
 		cfg.Ranks = t.ranks
 		if mpiRun {
 			cfg.Ranks = max(mpi.LaunchedSize(), 1)
@@ -127,7 +126,7 @@ func (t *task) plan(lim resources.Limits, mpiRun bool) error {
 			one, big = m, r
 		}
 	}
-	cfg := t.m.Config(big, t.outdir)
+	cfg := t.config(big)
 	cfg.Ranks = t.ranks
 	if err := lim.Fit(fmt.Sprintf("simulation %s (%d³ on %d rank%s)", big.ID, cfg.Grid, cfg.Ranks, plural(cfg.Ranks)),
 		one.Total, runRemedy(cfg, lim)); err != nil {
@@ -250,10 +249,15 @@ func (t *task) runMPI(ctx context.Context) error {
 	return t.verdict(rows, errs)
 }
 
+// config is the simulation of row.
+func (t *task) config(row campaign.Row) driver.Config {
+	return driver.Turbulence(t.m.Run(row), campaign.SnapshotPath(t.outdir, row.ID))
+}
+
 // runRow runs one simulation while holding its lock (campaign.AcquireLock:
 // the heartbeat sim status reads). Under MPI, rank 0 holds it.
 func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row, setupDone func()) error {
-	cfg := t.m.Config(row, t.outdir)
+	cfg := t.config(row)
 	opt := t.opt
 	opt.SetupDone = setupDone
 	opt.Checkpoint = campaign.CheckpointPath(t.outdir, row.ID)
@@ -273,15 +277,11 @@ func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row, setupD
 				defer lock.Release()
 			}
 		}
-		got := 1.0
-		if lerr != nil {
-			got = 0
-		}
-		got, err := c.AllreduceMin(got)
+		got, err := comm.Agree(c, lerr)
 		if err != nil {
 			return err
 		}
-		if got == 0 {
+		if !got {
 			if lerr == nil {
 				lerr = campaign.ErrLocked
 			}

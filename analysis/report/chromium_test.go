@@ -23,7 +23,7 @@ func TestRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Report{Title: "render test", CodeVersion: "test", Parameters: map[string]string{"grid": "64"},
-		Tables:  []Table{{Title: "Classification", Columns: []string{"accuracy"}, Rows: []Row{{"HOG+SVM", map[string]float64{"accuracy": 0.8}}}}},
+		Tables:  []Table{{Title: "Classification", Columns: []string{"accuracy"}, Rows: []Row{{Method: "HOG+SVM", Values: map[string]float64{"accuracy": 0.8}}}}},
 		Figures: []Figure{{"zoom.png", "zoom invariance"}}}
 	if err := Write(dir, r); err != nil {
 		t.Fatal(err)

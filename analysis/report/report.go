@@ -21,10 +21,14 @@ type Figure struct {
 	Caption string `json:"caption"`
 }
 
-// Row is one line of a results table.
+// Row is one line of a results table. A row with a Warning failed a
+// sanity check (for instance a classifier scoring below chance): its
+// values stay in metrics.json for diagnosis, but the page shows the
+// warning in their place, so that they are not read as a result.
 type Row struct {
-	Method string             `json:"method"`
-	Values map[string]float64 `json:"values"`
+	Method  string             `json:"method"`
+	Values  map[string]float64 `json:"values"`
+	Warning string             `json:"warning,omitempty"`
 }
 
 // Table is a titled table of results; Columns orders the values.
@@ -40,9 +44,11 @@ type Report struct {
 	CodeVersion string            `json:"code_version"`
 	Created     string            `json:"created"`
 	Parameters  map[string]string `json:"parameters"`
-	Tables      []Table           `json:"tables"`
-	Figures     []Figure          `json:"figures"`
-	Notes       []string          `json:"notes,omitempty"`
+	// Headline are the sentences that sum up the results, shown first.
+	Headline []string `json:"headline,omitempty"`
+	Tables   []Table  `json:"tables"`
+	Figures  []Figure `json:"figures"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // Write writes metrics.json and index.html into dir. Every figure must
@@ -72,7 +78,15 @@ type paramView struct{ Key, Value string }
 type tableView struct {
 	Title   string
 	Columns []string
-	Rows    [][]string
+	Rows    []rowView
+}
+
+// rowView is a table row as shown: the method and its cells, or the
+// method and a warning spanning the value columns.
+type rowView struct {
+	Method  string
+	Cells   []string
+	Warning string
 }
 
 func view(r Report) map[string]any {
@@ -85,15 +99,19 @@ func view(r Report) map[string]any {
 	for _, t := range r.Tables {
 		tv := tableView{Title: t.Title, Columns: t.Columns}
 		for _, row := range t.Rows {
-			cells := []string{row.Method}
+			rv := rowView{Method: row.Method, Warning: row.Warning}
+			if rv.Warning != "" {
+				tv.Rows = append(tv.Rows, rv)
+				continue
+			}
 			for _, c := range t.Columns {
 				if v, ok := row.Values[c]; ok {
-					cells = append(cells, fmt.Sprintf("%.4g", v))
+					rv.Cells = append(rv.Cells, fmt.Sprintf("%.4g", v))
 				} else {
-					cells = append(cells, "—")
+					rv.Cells = append(rv.Cells, "—")
 				}
 			}
-			tv.Rows = append(tv.Rows, cells)
+			tv.Rows = append(tv.Rows, rv)
 		}
 		tables = append(tables, tv)
 	}
@@ -114,16 +132,20 @@ figure { display: inline-block; width: 48%; margin: 0.5%; vertical-align: top; }
 figure img { width: 100%; }
 figcaption { font-size: 0.9em; color: #555; }
 .meta { font-size: 0.85em; color: #666; }
+p.headline { font-size: 1.1em; font-weight: bold; }
+tr.warn td { background: #fde2e1; color: #8a1c14; text-align: left; }
 </style>
 </head>
 <body>
 <h1>{{.R.Title}}</h1>
 <p class="meta">code version {{.R.CodeVersion}} · {{.R.Created}}</p>
-{{range .Tables}}<h2>{{.Title}}</h2>
+{{range .R.Headline}}<p class="headline">{{.}}</p>
+{{end}}{{range $t := .Tables}}<h2>{{.Title}}</h2>
 <table>
 <tr><th>method</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</table>
+{{range .Rows}}{{if .Warning}}<tr class="warn"><td>{{.Method}}</td><td colspan="{{len $t.Columns}}">⚠ not a result: {{.Warning}}</td></tr>
+{{else}}<tr><td>{{.Method}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
+{{end}}{{end}}</table>
 {{end}}<h2>Figures</h2>
 {{range .R.Figures}}<figure><img src="{{.File}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}{{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}

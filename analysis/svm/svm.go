@@ -81,6 +81,24 @@ func (m *Model) Decision(x []float64) float64 {
 	return s + m.Bias
 }
 
+// DecisionFor returns the decision value oriented towards label: positive
+// when the model predicts label, negative when it predicts the other one.
+// Use it rather than Decision wherever a score must mean one class, since
+// the sign of Decision follows Labels[0], that is the class of the first
+// training sample. It panics if label is not one of the model's Labels
+// (or the model is an SVR).
+func (m *Model) DecisionFor(label int, x []float64) float64 {
+	switch {
+	case m.SVR:
+		panic("svm: DecisionFor on an SVR model")
+	case label == m.Labels[0]:
+		return m.Decision(x)
+	case label == m.Labels[1]:
+		return -m.Decision(x)
+	}
+	panic(fmt.Sprintf("svm: DecisionFor label %d, model labels are %v", label, m.Labels))
+}
+
 // Predict returns the predicted label (C-SVC; as a float64) or value (SVR).
 func (m *Model) Predict(x []float64) float64 {
 	d := m.Decision(x)

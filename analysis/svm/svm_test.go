@@ -311,3 +311,30 @@ func TestScalerAndGrid(t *testing.T) {
 		t.Error("folds=1 accepted")
 	}
 }
+
+// TestDecisionFor trains the same separable problem with either class
+// first: Decision changes sign with the order of the samples, DecisionFor
+// does not.
+func TestDecisionFor(t *testing.T) {
+	x := [][]float64{{-2, 0}, {-1, 1}, {-1.5, -1}, {2, 0}, {1, 1}, {1.5, -1}}
+	y := []int{0, 0, 0, 1, 1, 1}
+	for _, first := range []int{0, 3} {
+		xs, ys := append([][]float64{x[first]}, x...), append([]int{y[first]}, y...)
+		m, err := TrainSVC(xs, ys, DefaultParams(Kernel{Kind: "linear"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Labels[0] != y[first] {
+			t.Fatalf("first sample of class %d: Labels %v", y[first], m.Labels)
+		}
+		for i := range x {
+			d := m.DecisionFor(1, x[i])
+			if (d > 0) != (y[i] == 1) {
+				t.Errorf("first class %d: sample %d of class %d has DecisionFor(1) = %g", y[first], i, y[i], d)
+			}
+			if m.DecisionFor(0, x[i]) != -d {
+				t.Errorf("DecisionFor(0) is not −DecisionFor(1)")
+			}
+		}
+	}
+}

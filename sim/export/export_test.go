@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/fits"
 	"github.com/turbindex/turbindex/sim/snapshot"
 	"github.com/turbindex/turbindex/sim/units"
 )
@@ -26,12 +27,12 @@ func TestFITSCards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b)%BlockSize != 0 {
+	if len(b)%fits.BlockSize != 0 {
 		t.Fatalf("%d bytes", len(b))
 	}
 	cards := map[string]string{}
-	for i := 0; ; i += CardSize {
-		c := string(b[i : i+CardSize])
+	for i := 0; ; i += fits.CardSize {
+		c := string(b[i : i+fits.CardSize])
 		if strings.TrimSpace(c) == "END" {
 			break
 		}

@@ -39,6 +39,13 @@ type Config struct {
 	Batch int `json:"batch"`
 	// Seed determines the initial weights and every dropout mask.
 	Seed uint64 `json:"seed"`
+	// Freeze names the parameters that training leaves unchanged:
+	// FreezeNone (all learn) or FreezeConv (only the dense head learns).
+	Freeze string `json:"freeze,omitempty"`
+	// Debias adds the nuisance head behind a gradient reversal layer (see
+	// TrainStepDebias); DebiasLambda is the reversal's weight λ ≥ 0.
+	Debias       bool    `json:"debias,omitempty"`
+	DebiasLambda float64 `json:"debias_lambda,omitempty"`
 }
 
 // RMSprop constants other than the learning rate: Keras' defaults.
@@ -101,6 +108,12 @@ func (c Config) validate() error {
 	}
 	if c.Batch < 1 {
 		return fmt.Errorf("cnn: batch %d: want at least 1", c.Batch)
+	}
+	if err := checkFreeze(c.Freeze); err != nil {
+		return err
+	}
+	if err := c.validateDebias(); err != nil {
+		return err
 	}
 	if n := c.paramCount(); n > maxParams {
 		return fmt.Errorf("cnn: %d parameters: more than the %d this package accepts", n, maxParams)

@@ -60,8 +60,10 @@ type graph struct {
 	params G.Nodes
 	grads  G.Nodes // train: ∂loss/∂params; saliency: {∂Σz/∂x}
 	loss   *lossOp
-	out    []float32 // network outputs z (logits or n), set by a tap
-	emb    []float32 // penultimate activations, set by a tap
+	nu     *tensor.Dense // nuisance targets (n, 1) (Debias)
+	nloss  *lossOp       // the nuisance head's loss (Debias)
+	out    []float32     // network outputs z (logits or n), set by a tap
+	emb    []float32     // penultimate activations, set by a tap
 }
 
 // New builds a model with Glorot-uniform weights and zero biases drawn from
@@ -81,6 +83,10 @@ func New(cfg Config) (*Model, error) {
 		m.addParam(fmt.Sprintf("dense_%d/kernel", i+1), tensor.Shape{d[0], d[1]}, d[0], d[1], false)
 		m.addParam(fmt.Sprintf("dense_%d/bias", i+1), tensor.Shape{d[1]}, 0, 0, true)
 	}
+	if cfg.Debias {
+		m.addParam("nuisance/kernel", tensor.Shape{cfg.embedWidth(), 1}, cfg.embedWidth(), 1, false)
+		m.addParam("nuisance/bias", tensor.Shape{1}, 0, 0, true)
+	}
 	var sizes []int
 	for i, p := range m.params {
 		if !p.isBias {
@@ -89,6 +95,9 @@ func New(cfg Config) (*Model, error) {
 		sizes = append(sizes, p.shape.TotalSize())
 	}
 	m.opt = newRMSprop(cfg.LearnRate, sizes)
+	for _, p := range m.params {
+		m.opt.frozen = append(m.opt.frozen, cfg.frozen(p.name))
+	}
 	return m, nil
 }
 
@@ -169,7 +178,7 @@ func (m *Model) build(kind graphKind, n int) (gr *graph, err error) {
 			layer:  l, g: geo, n: n, flat: l == len(m.geoms)-1,
 			eng: m.eng, ar: m.ar,
 			needDX: l > 0 || kind == kindSaliency,
-			needDW: kind == kindTrain,
+			needDW: kind == kindTrain && !m.cfg.frozen(m.params[2*l].name),
 		}
 		if h, err = G.ApplyOp(op, h, gr.params[2*l], gr.params[2*l+1]); err != nil {
 			return nil, err
@@ -214,6 +223,15 @@ func (m *Model) build(kind graphKind, n int) (gr *graph, err error) {
 		cost, err := G.ApplyOp(gr.loss, z, yNode)
 		if err != nil {
 			return nil, err
+		}
+		if m.cfg.Debias {
+			nl, err := m.nuisanceHead(gr, emb, gr.params[pi+2], gr.params[pi+3])
+			if err != nil {
+				return nil, err
+			}
+			if cost, err = G.Add(cost, nl); err != nil {
+				return nil, err
+			}
 		}
 		if gr.grads, err = G.Grad(cost, gr.params...); err != nil {
 			return nil, err
@@ -289,6 +307,14 @@ func (m *Model) checkLabels(y []float32) error {
 // is fine). Dropout is on, with masks drawn from the seed and the step
 // count. It returns the batch's mean loss before the step.
 func (m *Model) TrainStep(x, y []float32) (loss float64, err error) {
+	if m.cfg.Debias {
+		return 0, fmt.Errorf("cnn: the model has a nuisance head: train it with TrainStepDebias")
+	}
+	return m.trainStep(x, y, nil)
+}
+
+// trainStep is TrainStep with the nuisance targets nu of a Debias model.
+func (m *Model) trainStep(x, y, nu []float32) (loss float64, err error) {
 	n, err := m.checkImages(x)
 	if err != nil {
 		return 0, err
@@ -307,6 +333,9 @@ func (m *Model) TrainStep(x, y []float32) (loss float64, err error) {
 		return 0, err
 	}
 	copy(gr.y.Data().([]float32), y)
+	if gr.nu != nil {
+		copy(gr.nu.Data().([]float32), nu)
+	}
 	for i, mask := range gr.masks {
 		dropoutMask(mask.Data().([]float32), m.cfg.Dropout, m.cfg.Seed, m.step, i)
 	}
@@ -446,6 +475,10 @@ func (m *Model) Summary() []Layer {
 		if i < len(m.cfg.Dense) && m.cfg.Dropout > 0 {
 			ls = append(ls, Layer{fmt.Sprintf("dropout_%d", i+1), fmt.Sprintf("(None, %d)", d[1]), 0})
 		}
+	}
+	if m.cfg.Debias {
+		w := m.cfg.embedWidth()
+		ls = append(ls, Layer{fmt.Sprintf("nuisance (reversal λ=%g)", m.cfg.DebiasLambda), "(None, 1)", w + 1})
 	}
 	return ls
 }

@@ -18,6 +18,7 @@ import (
 type rmsprop struct {
 	lr, rho, eps float32
 	v            [][]float32
+	frozen       []bool // parameters left unchanged (Config.Freeze)
 }
 
 var _ G.Solver = (*rmsprop)(nil)
@@ -37,6 +38,9 @@ func (s *rmsprop) Step(model []G.ValueGrad) error {
 		return fmt.Errorf("cnn: rmsprop: %d parameters, state for %d", len(model), len(s.v))
 	}
 	for i, vg := range model {
+		if i < len(s.frozen) && s.frozen[i] {
+			continue
+		}
 		g, err := vg.Grad()
 		if err != nil {
 			return err
