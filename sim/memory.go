@@ -15,11 +15,11 @@ import (
 // for any machine to index is a command-line error.
 func simMemory(cfg driver.Config, checkpoint bool) (driver.Memory, error) {
 	if err := cfg.ValidateParams(); err != nil {
-		return driver.Memory{}, cli.Usage(err)
+		return driver.Memory{}, cli.Usage(flagError(err))
 	}
 	m, err := cfg.EstimateMemory(checkpoint)
 	if err != nil {
-		return m, cli.Usage(err)
+		return m, cli.Usage(flagError(err))
 	}
 	return m, nil
 }

@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -56,21 +55,25 @@ const (
 //     compressed copy (8 B per cell and field), and on rank 0 the Σ maps.
 //
 // Measured peak RSS is within 25 % of it from 32³ to 96³ on 1 to 4 ranks
-// (see TestEstimateMemoryMatchesRSS). An error means the grid's sizes
-// overflow 64-bit integers: no machine could index it.
+// (see TestEstimateMemoryMatchesRSS in package main). An error (a
+// *physics.Error naming the field) means no rank count or the grid's
+// sizes overflow 64-bit integers: no machine could index it.
 func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
-	if c.Grid < 1 || c.Ranks < 1 {
-		return Memory{}, fmt.Errorf("grid %d on %d ranks: need at least one cell and one rank", c.Grid, c.Ranks)
+	if c.Grid < 1 {
+		return Memory{}, fieldError("grid", c.Grid, "need at least one cell")
+	}
+	if c.Ranks < 1 {
+		return Memory{}, fieldError("ranks", c.Ranks, "need at least one rank")
 	}
 	n := float64(c.Grid)
 	// Every byte count of the run (the padded solver arrays, the
 	// checkpoint's offsets) is below the solver's 96 B per padded cell.
 	if 96*math.Pow(n+2*mesh.Ghost, 3) >= math.MaxInt64 {
-		return Memory{}, fmt.Errorf("--grid %d: %.3g cells overflow the 64-bit sizes and offsets of the arrays; no machine could index them", c.Grid, n*n*n)
+		return Memory{}, fieldError("grid", c.Grid, "%.3g cells overflow the 64-bit sizes and offsets of the arrays; no machine could index them", n*n*n)
 	}
 	dec, err := mesh.Decompose(c.cells(), c.Ranks)
 	if err != nil {
-		return Memory{}, fmt.Errorf("--ranks %d: %w", c.Ranks, err)
+		return Memory{}, fieldError("ranks", c.Ranks, "%v", err)
 	}
 	cubes := float64(len(cubeNames(c)))
 	var worst, sum float64
