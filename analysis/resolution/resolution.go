@@ -294,7 +294,7 @@ func write(o Options, gs []*grid, size int, cells []Cell) error {
 	}
 	r := report.Report{Title: "turbindex: does the CNN survive a change of resolution?", CodeVersion: buildinfo.Version(),
 		Created: time.Now().UTC().Format(time.RFC3339), Parameters: map[string]string{"image_size": strconv.Itoa(size),
-			"box_pc": strconv.FormatFloat(gs[0].boxPc, 'g', -1, 64),
+			"box_pc":   strconv.FormatFloat(gs[0].boxPc, 'g', -1, 64),
 			"pixel_pc": strconv.FormatFloat(gs[0].boxPc/2/float64(size), 'g', 4, 64)},
 		Tables: []report.Table{tab},
 		Figures: []report.Figure{
