@@ -51,18 +51,6 @@ func main() {
 	}, nil)
 }
 
-func floats(s string) ([]float64, error) {
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0) {
-			return nil, fmt.Errorf("%q is not a positive number", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func runCmd(args []string) error {
 	o := study.Defaults()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -74,44 +62,42 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.ImageSize, "image-size", 0, "image side in pixels (0: N/2; must match the CNN runs)")
 	fs.StringVar(&o.Cache, "cache", "", "image cache `directory`")
 	fs.IntVar(&o.Folds, "folds", o.Folds, "cross-validation folds for choosing C and γ on the training split")
-	cs := fs.String("C", "1,10", "grid of SVM C values")
-	gs := fs.String("gamma-scale", "0.3,1,3", "grid of RBF γ in units of 1/(number of features)")
+	fs.Var((*cli.Floats)(&o.Cs), "C", "grid of SVM C values")
+	fs.Var((*cli.Floats)(&o.GammaScales), "gamma-scale", "grid of RBF γ in units of 1/(number of features)")
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
-	zs := fs.String("zoom", "0.5,0.75,1,1.5,2", "zoom factors of the invariance test")
+	fs.Var((*cli.Floats)(&o.Zooms), "zoom", "zoom factors of the invariance test")
+	fs.Var((*cli.Strings)(&o.CNNAugmented), "cnn-augmented", "run `directories` of `train fit --augment` classifiers to compare (comma-separated)")
+	fs.Var((*cli.Strings)(&o.CNNDebias), "cnn-debias", "run `directories` of `train fit --debias` classifiers with their probe.json (comma-separated)")
+	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if o.Manifest == "" || o.Snapshots == "" {
-		return cli.Usage(errors.New("--manifest and --snapshots are required"))
-	}
-	var err error
-	if o.Cs, err = floats(*cs); err != nil {
-		return cli.Usage(fmt.Errorf("--C: %w", err))
-	}
-	if o.GammaScales, err = floats(*gs); err != nil {
-		return cli.Usage(fmt.Errorf("--gamma-scale: %w", err))
-	}
-	if o.Zooms, err = floats(*zs); err != nil {
-		return cli.Usage(fmt.Errorf("--zoom: %w", err))
+	if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
 	}
-	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	o.Log = cli.Logger(os.Stderr)
 	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
+	for _, h := range r.Headline {
+		fmt.Printf("  %s\n", h)
+	}
 	for _, t := range r.Tables[:1] {
 		for _, row := range t.Rows {
 			if row.Warning != "" {
-				fmt.Printf("  %-22s WARNING, not a result: %s\n", row.Method, row.Warning)
+				fmt.Printf("  %-28s WARNING, not a result: %s\n", row.Method, row.Warning)
 				continue
 			}
-			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
+			fmt.Printf("  %-28s accuracy %.3f  AUC %.3f  per simulation %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"], row.Values["per_sim_accuracy"])
 		}
 	}
 	return nil
@@ -134,8 +120,8 @@ func svmCmd(args []string, regress bool, w io.Writer) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *trainPath == "" || *testPath == "" {
-		return cli.Usage(errors.New("--train and --test are required"))
+	if err := cli.Required(fs, "train", "test"); err != nil {
+		return err
 	}
 	yTrain, xTrain, err := readCSV(*trainPath)
 	if err != nil {

@@ -102,9 +102,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"svm", "--train", nan, "--test", good}, "nan.csv:2"},
 		{[]string{"svm", "--train", oneClass, "--test", good}, "class"},
 		{[]string{"svm", "--train", good, "--test", good, "--gamma", "-1"}, "gamma > 0"},
-		{[]string{"svm", "--train", good}, "--train and --test are required"},
+		{[]string{"svm", "--train", good}, "--test is required"},
 		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
-		{[]string{"run", "--snapshots", dir}, "--manifest and --snapshots are required"},
+		{[]string{"run", "--snapshots", dir}, "--manifest is required"},
 		{[]string{"nope"}, "unknown command"},
 	} {
 		_, stderr, code := run(t, tc.args...)

@@ -48,8 +48,9 @@
 //	kmax           largest driven |k|, units of 2π/L; 0 means N/2
 //	fields         comma-separated cubes stored besides the Σ maps (density, velocity); may be empty
 //
-// These are the flags of `sim run` (driver.Config) and obey its validation
-// rules. Floating-point values are written with strconv 'g' and precision
+// Apart from preset and campaign_seed, these are the keys of physics.Params
+// (as in a snapshot header's params) but index and seed, which each row
+// has; they obey physics.Params.Validate. Floating-point values are written with strconv 'g' and precision
 // −1, so they read back exactly.
 //
 // The header row is exactly "id,class,index,seed,split". Each row has five

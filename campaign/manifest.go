@@ -2,9 +2,9 @@ package campaign
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,10 +14,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/internal/atomicfile"
-	"github.com/turbindex/turbindex/sim/driver"
-	"github.com/turbindex/turbindex/sim/hydro"
-	"github.com/turbindex/turbindex/sim/turbulence"
-	"github.com/turbindex/turbindex/sim/units"
+	"github.com/turbindex/turbindex/sim/physics"
 )
 
 // Version is the first line of every manifest.
@@ -63,23 +60,14 @@ const (
 	StaleAfter = 5 * time.Minute
 )
 
-// Params are the campaign parameters shared by every row: the flags of
-// `sim run` other than index and seed (see driver.Config).
+// Params are the campaign parameters shared by every row: how the plan was
+// drawn, and the physical parameters of every box but the spectral index
+// and the seed, which each row has its own (Index and Seed are zero here;
+// see Manifest.Run).
 type Params struct {
-	Preset       string   // preset the plan started from (informational)
-	CampaignSeed uint64   // seed the rows' seeds, indices and splits were drawn from (informational)
-	Grid         int      // cells along each axis of the cube
-	TEndMyr      float64  // simulated time, Myr
-	Mach         float64  // 3-D rms Mach number of the initial velocity field
-	BoxPc        float64  // box edge, pc
-	TempK        float64  // gas temperature, K
-	Mu           float64  // mean molecular weight
-	Rho0         float64  // mean density, g cm⁻³
-	CFL          float64  // Courant number
-	Order        int      // 1: donor cell; 2: VL2 + PLM
-	KMin         float64  // smallest driven |k|, units of 2π/L
-	KMax         float64  // largest driven |k|, units of 2π/L; 0 means N/2
-	Fields       []string // cubes stored besides the Σ maps: density, velocity; nil for none
+	Preset         string // preset the plan started from (informational)
+	CampaignSeed   uint64 // seed the rows' seeds, indices and splits were drawn from (informational)
+	physics.Params        // the boxes' parameters
 }
 
 // Row is one simulation of the manifest.
@@ -114,11 +102,24 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg)
 }
 
-// paramKeys are the parameter keys in the order Write writes them.
-var paramKeys = []string{
-	"preset", "campaign_seed", "grid", "tend_myr", "mach", "box_pc", "temp_k", "mu",
-	"rho0_cgs", "cfl", "order", "kmin", "kmax", "fields",
-}
+// paramKeys are the parameter keys in the order Write writes them: the
+// campaign's own two, then the keys of physics.Params but index and seed
+// (each row has its own) in the order manifests have always had them, then
+// any other key of physics.Params in struct order. So a parameter added to
+// physics.Params needs no change here, and manifests are written byte for
+// byte as before.
+var paramKeys = func() []string {
+	keys := []string{"preset", "campaign_seed", "grid", "tend_myr", "mach", "box_pc", "temp_k", "mu", "rho0_cgs", "cfl", "order", "kmin", "kmax", "fields"}
+	for _, k := range physics.Keys() {
+		if !slices.Contains(keys, k) && !slices.Contains(rowKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}()
+
+// rowKeys are the keys of physics.Params that each row has its own.
+var rowKeys = []string{"index", "seed"}
 
 // firstRowLine is the line of row 0 in a file written by Write: the
 // version line, one line per parameter, the header row.
@@ -136,22 +137,13 @@ func CheckpointPath(outdir, id string) string { return filepath.Join(outdir, id+
 // at least every Heartbeat.
 func LockPath(outdir, id string) string { return filepath.Join(outdir, id+".lock") }
 
-// Config returns the `sim run` configuration of row r: the manifest's
-// parameters with the row's index and seed, writing SnapshotPath(outdir,
-// r.ID) (Force true: a task overwrites what it decided to redo) on one
-// in-process rank. Parameters the manifest does not carry keep
-// driver.Defaults.
-func (m *Manifest) Config(r Row, outdir string) driver.Config {
-	p := m.Params
-	c := driver.Defaults()
-	c.Problem = "turbulence"
-	c.Grid, c.TEndMyr, c.Mach = p.Grid, p.TEndMyr, p.Mach
-	c.BoxPc, c.TempK, c.Mu, c.Rho0 = p.BoxPc, p.TempK, p.Mu, p.Rho0
-	c.CFL, c.Order, c.KMin, c.KMax = p.CFL, p.Order, p.KMin, p.KMax
-	c.Fields = slices.Clone(p.Fields)
-	c.Index, c.Seed = r.Index, r.Seed
-	c.Out, c.Force, c.Ranks = SnapshotPath(outdir, r.ID), true, 1
-	return c
+// Run returns the physical parameters of row r's box: the manifest's, with
+// the row's index and seed.
+func (m *Manifest) Run(r Row) physics.Params {
+	p := m.Params.Params
+	p.Fields = slices.Clone(p.Fields)
+	p.Index, p.Seed = r.Index, r.Seed
+	return p
 }
 
 // NumTasks returns the number of array tasks of perTask rows each (≥ 1)
@@ -185,14 +177,18 @@ func (m *Manifest) Write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := m.Params
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	vals := []string{
-		p.Preset, strconv.FormatUint(p.CampaignSeed, 10), strconv.Itoa(p.Grid), g(p.TEndMyr), g(p.Mach),
-		g(p.BoxPc), g(p.TempK), g(p.Mu), g(p.Rho0), g(p.CFL), strconv.Itoa(p.Order), g(p.KMin), g(p.KMax),
-		strings.Join(p.Fields, ","),
-	}
 	bw.WriteString(Version + "\n")
-	for i, k := range paramKeys {
-		bw.WriteString("# " + k + "=" + vals[i] + "\n")
+	for _, k := range paramKeys {
+		var v string
+		switch k {
+		case "preset":
+			v = p.Preset
+		case "campaign_seed":
+			v = strconv.FormatUint(p.CampaignSeed, 10)
+		default:
+			v, _ = p.Get(k)
+		}
+		bw.WriteString("# " + k + "=" + v + "\n")
 	}
 	bw.WriteString(Header + "\n")
 	for _, r := range m.Rows {
@@ -284,8 +280,9 @@ func Read(r io.Reader, name string) (*Manifest, error) {
 		}
 	}
 	p, pe := parseParams(vals)
-	if pe == nil {
-		pe = checkParams(p)
+	var fe *physics.Error
+	if pe == nil && errors.As(p.Validate(), &fe) {
+		pe = &paramError{fe.Field, fe.Msg}
 	}
 	if pe != nil {
 		return nil, fail(lines[pe.key], "%s=%s: %s", pe.key, truncate(vals[pe.key]), pe.msg)
@@ -405,8 +402,8 @@ func checkID(id string) string {
 // checkIndex says what is wrong with a row's spectral index, or returns "".
 func checkIndex(class string, x float64) string {
 	switch {
-	case !(x >= 1 && x <= 6):
-		return fmt.Sprintf("index %g: spectral index must be in [1, 6]", x)
+	case !(x >= physics.MinIndex && x <= physics.MaxIndex):
+		return fmt.Sprintf("index %g: spectral index must be in [%g, %g]", x, physics.MinIndex, physics.MaxIndex)
 	case class == Kolmogorov && x != KolmogorovIndex:
 		return fmt.Sprintf("index %g: a kolmogorov row has index 11/3 (%s)", x, strconv.FormatFloat(KolmogorovIndex, 'g', -1, 64))
 	case class == Burgers && x != BurgersIndex:
@@ -431,111 +428,30 @@ type paramError struct{ key, msg string }
 // is a paramError.
 func parseParams(v map[string]string) (Params, *paramError) {
 	var p Params
-	var pe *paramError
-	fl := func(key string, dst *float64) {
-		if pe != nil {
-			return
-		}
-		x, err := strconv.ParseFloat(v[key], 64)
-		if err != nil {
-			pe = &paramError{key, "not a number"}
-		}
-		*dst = x
-	}
-	in := func(key string, dst *int) {
-		if pe != nil {
-			return
-		}
-		x, err := strconv.Atoi(v[key])
-		if err != nil {
-			pe = &paramError{key, "not an integer"}
-		}
-		*dst = x
-	}
 	p.Preset = v["preset"]
 	var err error
 	if p.CampaignSeed, err = strconv.ParseUint(v["campaign_seed"], 10, 64); err != nil {
 		return p, &paramError{"campaign_seed", "not an unsigned 64-bit decimal integer"}
 	}
-	in("grid", &p.Grid)
-	fl("tend_myr", &p.TEndMyr)
-	fl("mach", &p.Mach)
-	fl("box_pc", &p.BoxPc)
-	fl("temp_k", &p.TempK)
-	fl("mu", &p.Mu)
-	fl("rho0_cgs", &p.Rho0)
-	fl("cfl", &p.CFL)
-	in("order", &p.Order)
-	fl("kmin", &p.KMin)
-	fl("kmax", &p.KMax)
-	if f := v["fields"]; f != "" {
-		p.Fields = strings.Split(f, ",")
-		for i := range p.Fields {
-			p.Fields[i] = strings.TrimSpace(p.Fields[i])
+	for _, k := range paramKeys[2:] {
+		if err := p.Set(k, v[k]); err != nil {
+			return p, &paramError{k, err.Error()}
 		}
 	}
-	return p, pe
+	return p, nil
 }
 
 var safePreset = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// checkParams applies the rules of driver.Config.Validate (without the
-// output-path check) to the campaign parameters, through the same helpers
-// (driver.MinGrid, units.NewSystem, hydro.MaxCFL, turbulence.Spectrum),
-// and reports the first bad one.
-func checkParams(p Params) *paramError {
-	finitePos := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) }
-	cells := [3]int{p.Grid, p.Grid, p.Grid}
-	switch {
-	case !safePreset.MatchString(p.Preset):
-		return &paramError{"preset", "want a name of letters, digits, '.', '_', '-'"}
-	case p.Grid < driver.MinGrid:
-		return &paramError{"grid", fmt.Sprintf("must be at least %d", driver.MinGrid)}
+// Validate returns a *physics.Error for the first invalid parameter: a
+// preset that is not a safe name, or what physics.Params.Validate refuses.
+func (p Params) Validate() error {
+	if !safePreset.MatchString(p.Preset) {
+		return &physics.Error{Field: "preset", Value: strconv.Quote(p.Preset), Msg: "want a name of letters, digits, '.', '_', '-'"}
 	}
-	// The largest grid the turbulence generator supports; index and band
-	// are checked below.
-	if err := (turbulence.Spectrum{Index: BurgersIndex}).Validate(p.Grid); err != nil {
-		return &paramError{"grid", err.Error()}
-	}
-	switch {
-	case !finitePos(p.TEndMyr):
-		return &paramError{"tend_myr", "must be positive"}
-	case !finitePos(p.Mach):
-		return &paramError{"mach", "must be positive"}
-	case !finitePos(p.BoxPc):
-		return &paramError{"box_pc", "must be positive and finite"}
-	case !finitePos(p.TempK):
-		return &paramError{"temp_k", "must be positive and finite"}
-	case !finitePos(p.Mu):
-		return &paramError{"mu", "must be positive and finite"}
-	case !finitePos(p.Rho0):
-		return &paramError{"rho0_cgs", "must be positive and finite"}
-	}
-	if _, err := units.NewSystem(p.BoxPc, p.Rho0, p.TempK, p.Mu); err != nil {
-		return &paramError{"box_pc", err.Error()} // not reached: checked above
-	}
-	if lim := hydro.MaxCFL(cells); !(p.CFL > 0 && p.CFL <= lim) {
-		return &paramError{"cfl", fmt.Sprintf("must be in (0, %.4g], the stability limit of the unsplit scheme in 3-D", lim)}
-	}
-	if p.Order != 1 && p.Order != 2 {
-		return &paramError{"order", "must be 1 or 2"}
-	}
-	if !(p.KMin >= 0) || math.IsInf(p.KMin, 0) {
-		return &paramError{"kmin", "must be ≥ 0 and finite"}
-	}
-	if !(p.KMax >= 0) || math.IsInf(p.KMax, 0) {
-		return &paramError{"kmax", "must be ≥ 0 (0 means N/2) and finite"}
-	}
-	if err := (turbulence.Spectrum{Index: BurgersIndex, KMin: p.KMin, KMax: p.KMax}).Validate(p.Grid); err != nil {
-		return &paramError{"kmax", fmt.Sprintf("with kmin=%g and grid=%d: %v", p.KMin, p.Grid, err)}
-	}
-	for i, f := range p.Fields {
-		if !slices.Contains(driver.CubeFields, f) {
-			return &paramError{"fields", fmt.Sprintf("unknown field %q, want some of %s", truncate(f), strings.Join(driver.CubeFields, ","))}
-		}
-		if slices.Contains(p.Fields[:i], f) {
-			return &paramError{"fields", fmt.Sprintf("field %q listed twice", f)}
-		}
-	}
-	return nil
+	// The rows' indices are checked with their rows; any valid one stands
+	// in for them here.
+	box := p.Params
+	box.Index = KolmogorovIndex
+	return box.Validate()
 }

@@ -6,13 +6,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/turbindex/turbindex/sim/driver"
+	"github.com/turbindex/turbindex/sim/physics"
 )
 
 // Preset is a named campaign: class sizes and grid; the physics comes from
-// driver.Defaults.
+// physics.Defaults.
 type Preset struct {
 	Name                       string
 	Kolmogorov, Burgers, Sweep int // simulations per class
@@ -46,7 +47,7 @@ type PlanOptions struct {
 	Kolmogorov, Burgers, Sweep int
 
 	Grid    int      // cells along each axis; 0 means the preset's
-	TEndMyr float64  // simulated time, Myr; 0 means driver.Defaults' (0.5 Myr)
+	TEndMyr float64  // simulated time, Myr; 0 means physics.Defaults' (0.5 Myr)
 	Fields  []string // cubes to store besides the Σ maps (density, velocity); nil for none
 
 	// Split fractions in [0, 1]; the holdout gets the rest, 1 − Train − Test.
@@ -70,7 +71,9 @@ type PlanOptions struct {
 // at least one simulation (taken from the largest split). Which rows get
 // which split is a shuffle of the class's labels.
 //
-// Errors name the `sim plan` flag at fault.
+// Errors about an option are *physics.Error naming its field (preset,
+// kolmogorov, burgers, sweep, or the physics.Params key: grid, tend_myr,
+// fields) and its value.
 func Plan(o PlanOptions) (*Manifest, error) {
 	i := slices.IndexFunc(Presets, func(p Preset) bool { return p.Name == o.Preset })
 	if i < 0 {
@@ -78,7 +81,7 @@ func Plan(o PlanOptions) (*Manifest, error) {
 		for j, p := range Presets {
 			names[j] = p.Name
 		}
-		return nil, fmt.Errorf("--preset %q: unknown, want %s", o.Preset, strings.Join(names, " or "))
+		return nil, &physics.Error{Field: "preset", Value: strconv.Quote(o.Preset), Msg: "unknown, want " + strings.Join(names, " or ")}
 	}
 	pr := Presets[i]
 	counts := []int{pr.Kolmogorov, pr.Burgers, pr.Sweep}
@@ -86,20 +89,17 @@ func Plan(o PlanOptions) (*Manifest, error) {
 		switch {
 		case c == -1:
 		case c < 0 || c > 1_000_000:
-			return nil, fmt.Errorf("--%s %d: want a count in [0, 1000000] (-1: the preset's)", Classes[j], c)
+			return nil, &physics.Error{Field: Classes[j], Value: strconv.Itoa(c), Msg: "want a count in [0, 1000000] (-1: the preset's)"}
 		default:
 			counts[j] = c
 		}
 	}
 	if counts[0]+counts[1]+counts[2] == 0 {
-		return nil, fmt.Errorf("--kolmogorov 0 --burgers 0 --sweep 0: the campaign has no simulations")
+		return nil, fmt.Errorf("the campaign has no simulations: 0 kolmogorov, 0 burgers, 0 sweep")
 	}
-	d := driver.Defaults()
-	p := Params{
-		Preset: pr.Name, CampaignSeed: o.CampaignSeed, Grid: pr.Grid, TEndMyr: d.TEndMyr,
-		Mach: d.Mach, BoxPc: d.BoxPc, TempK: d.TempK, Mu: d.Mu, Rho0: d.Rho0, CFL: d.CFL,
-		Order: d.Order, KMin: d.KMin, KMax: d.KMax,
-	}
+	p := Params{Preset: pr.Name, CampaignSeed: o.CampaignSeed, Params: physics.Defaults()}
+	p.Index, p.Seed = 0, 0 // each row has its own
+	p.Grid = pr.Grid
 	if o.Grid != 0 {
 		p.Grid = o.Grid
 	}
@@ -109,15 +109,8 @@ func Plan(o PlanOptions) (*Manifest, error) {
 	if len(o.Fields) > 0 {
 		p.Fields = slices.Clone(o.Fields)
 	}
-	if pe := checkParams(p); pe != nil {
-		flag := map[string]string{"grid": "--grid", "tend_myr": "--tend", "fields": "--fields"}[pe.key]
-		if flag == "" { // a driver default: not reached unless the defaults change
-			return nil, fmt.Errorf("%s: %s", pe.key, pe.msg)
-		}
-		val := map[string]string{
-			"grid": fmt.Sprint(p.Grid), "tend_myr": fmt.Sprint(p.TEndMyr), "fields": strings.Join(p.Fields, ","),
-		}[pe.key]
-		return nil, fmt.Errorf("%s %s: %s", flag, val, pe.msg)
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	train, test := o.Train, o.Test
 	if train == 0 {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/turbindex/turbindex/sim/driver"
 )
 
 func mustPlan(t *testing.T, o PlanOptions) *Manifest {
@@ -166,12 +168,12 @@ func TestPlanErrors(t *testing.T) {
 		edit func(*PlanOptions)
 		want string
 	}{
-		{"preset", func(o *PlanOptions) { o.Preset = "huge" }, `--preset "huge": unknown`},
-		{"count", func(o *PlanOptions) { o.Burgers = -2 }, "--burgers -2"},
+		{"preset", func(o *PlanOptions) { o.Preset = "huge" }, `preset "huge": unknown`},
+		{"count", func(o *PlanOptions) { o.Burgers = -2 }, "burgers -2"},
 		{"empty", func(o *PlanOptions) { o.Kolmogorov, o.Burgers, o.Sweep = 0, 0, 0 }, "no simulations"},
-		{"grid", func(o *PlanOptions) { o.Grid = 8 }, "--grid 8: must be at least 16"},
-		{"tend", func(o *PlanOptions) { o.TEndMyr = -1 }, "--tend -1: must be positive"},
-		{"fields", func(o *PlanOptions) { o.Fields = []string{"pressure"} }, `--fields pressure: unknown field "pressure"`},
+		{"grid", func(o *PlanOptions) { o.Grid = 8 }, "grid 8: must be at least 16"},
+		{"tend", func(o *PlanOptions) { o.TEndMyr = -1 }, "tend_myr -1: must be positive"},
+		{"fields", func(o *PlanOptions) { o.Fields = []string{"pressure"} }, `fields pressure: unknown field "pressure"`},
 		{"fields twice", func(o *PlanOptions) { o.Fields = []string{"density", "density"} }, "listed twice"},
 		{"fractions", func(o *PlanOptions) { o.Train, o.Test = 0.95, 0.1 }, "split fractions"},
 	} {
@@ -267,7 +269,7 @@ func TestManifestConfigAndTasks(t *testing.T) {
 	m := mustPlan(t, o)
 	dir := t.TempDir()
 	r := m.Rows[17]
-	c := m.Config(r, dir)
+	c := driver.Turbulence(m.Run(r), SnapshotPath(dir, r.ID))
 	if c.Problem != "turbulence" || c.Index != r.Index || c.Seed != r.Seed || c.Grid != 32 || c.Out != dir+"/"+r.ID+".tsnap" ||
 		!c.Force || c.Ranks != 1 || !reflect.DeepEqual(c.Fields, []string{"density"}) || c.Mach != 1.41 {
 		t.Errorf("Config: %+v", c)

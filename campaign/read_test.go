@@ -3,8 +3,11 @@ package campaign
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/turbindex/turbindex/sim/physics"
 )
 
 // baseManifest is a valid manifest: version on line 1, parameters on
@@ -143,4 +146,21 @@ func readDirNames(dir string) ([]string, error) {
 		names = append(names, e.Name())
 	}
 	return names, err
+}
+
+// TestParamKeys checks that the manifest's parameter lines are the
+// campaign's two and every key of physics.Params but the rows' own.
+func TestParamKeys(t *testing.T) {
+	var want []string
+	for _, k := range physics.Keys() {
+		if !slices.Contains(rowKeys, k) {
+			want = append(want, k)
+		}
+	}
+	got := slices.Clone(paramKeys[2:])
+	slices.Sort(got)
+	slices.Sort(want)
+	if paramKeys[0] != "preset" || paramKeys[1] != "campaign_seed" || !slices.Equal(got, want) {
+		t.Errorf("paramKeys %v, want preset, campaign_seed and %v", paramKeys, want)
+	}
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/turbindex/turbindex/sim/driver"
+	"github.com/turbindex/turbindex/sim/physics"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -67,8 +67,7 @@ type RowStatus struct {
 
 // VerifySnapshot reports whether row r's snapshot in outdir is complete
 // and belongs to r: it opens (snapshot.Open), its parameters are
-// m.Config(r, outdir)'s physical ones (problem, index, seed, grid, t_end,
-// Mach, box, temperature, μ, ρ0, CFL, order, k band, fields), and every
+// m.Run(r) (the turbulence problem and every key of physics.Params), and every
 // chunk verifies (snapshot.File.Verify). It returns nil if so; an error
 // matching fs.ErrNotExist if there is no snapshot; otherwise an error that
 // says what is wrong, naming the file. This is the test a task uses to
@@ -80,43 +79,34 @@ func (m *Manifest) VerifySnapshot(r Row, outdir string) error {
 		return err
 	}
 	defer f.Close()
-	var got driver.Config
+	var got runParams
 	if err := json.Unmarshal(f.Header.Params, &got); err != nil {
 		return fmt.Errorf("%s: header params: %v", path, err)
 	}
-	if msg := mismatch(got, m.Config(r, outdir)); msg != "" {
+	if msg := mismatch(got, runParams{"turbulence", m.Run(r)}); msg != "" {
 		return fmt.Errorf("%s: %s", path, msg)
 	}
 	return f.Verify()
 }
 
-// mismatch names the first physical parameter in which a snapshot's
-// configuration got differs from the row's, want; "" if none.
-func mismatch(got, want driver.Config) string {
-	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	type param struct {
-		name      string
-		got, want string
+// runParams is what a snapshot header's params say of a campaign row: its
+// problem and physical parameters (other keys are ignored).
+type runParams struct {
+	Problem string `json:"problem"`
+	physics.Params
+}
+
+// mismatch names the first parameter in which a snapshot's run got differs
+// from the row's, want; "" if none.
+func mismatch(got, want runParams) string {
+	if got.Problem != want.Problem {
+		return fmt.Sprintf("problem mismatch: snapshot has problem=%q, manifest row has %q", got.Problem, want.Problem)
 	}
-	for _, p := range []param{
-		{"problem", got.Problem, want.Problem},
-		{"seed", strconv.FormatUint(got.Seed, 10), strconv.FormatUint(want.Seed, 10)},
-		{"index", g(got.Index), g(want.Index)},
-		{"grid", strconv.Itoa(got.Grid), strconv.Itoa(want.Grid)},
-		{"tend_myr", g(got.TEndMyr), g(want.TEndMyr)},
-		{"mach", g(got.Mach), g(want.Mach)},
-		{"box_pc", g(got.BoxPc), g(want.BoxPc)},
-		{"temp_k", g(got.TempK), g(want.TempK)},
-		{"mu", g(got.Mu), g(want.Mu)},
-		{"rho0_cgs", g(got.Rho0), g(want.Rho0)},
-		{"cfl", g(got.CFL), g(want.CFL)},
-		{"order", strconv.Itoa(got.Order), strconv.Itoa(want.Order)},
-		{"kmin", g(got.KMin), g(want.KMin)},
-		{"kmax", g(got.KMax), g(want.KMax)},
-		{"fields", strings.Join(got.Fields, ","), strings.Join(want.Fields, ",")},
-	} {
-		if p.got != p.want {
-			return fmt.Sprintf("%s mismatch: snapshot has %s=%q, manifest row has %q", p.name, p.name, p.got, p.want)
+	for _, k := range physics.Keys() {
+		g, _ := got.Get(k)
+		w, _ := want.Get(k)
+		if g != w {
+			return fmt.Sprintf("%s mismatch: snapshot has %s=%q, manifest row has %q", k, k, g, w)
 		}
 	}
 	return ""

@@ -18,7 +18,7 @@ import (
 // configuration at r's path).
 func run(t *testing.T, m *Manifest, r Row, dir string, edit func(*driver.Config)) {
 	t.Helper()
-	c := m.Config(r, dir)
+	c := driver.Turbulence(m.Run(r), SnapshotPath(dir, r.ID))
 	if edit != nil {
 		edit(&c)
 	}

@@ -91,7 +91,7 @@ func TestPlanStatusComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := driver.Run(context.Background(), m.Config(m.Rows[0], dir), driver.Options{}); err != nil {
+	if _, err := driver.Run(context.Background(), driver.Turbulence(m.Run(m.Rows[0]), campaign.SnapshotPath(dir, m.Rows[0].ID)), driver.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := sim(t, "status", "--manifest", man, "--outdir", dir, "--verbose")
@@ -119,8 +119,8 @@ func TestPlanStatusBadFlags(t *testing.T) {
 		{[]string{"plan", "--preset", "demo", "--sweep", "-4", "--out", filepath.Join(dir, "x.csv")}, "--sweep -4"},
 		{[]string{"plan", "--preset", "demo", "--fields", "pressure", "--out", filepath.Join(dir, "x.csv")}, "--fields pressure"},
 		{[]string{"plan", "--preset", "demo", "--out", filepath.Join(dir, "nodir", "x.csv")}, "does not exist"},
-		{[]string{"status", "--outdir", dir}, "--manifest: required"},
-		{[]string{"status", "--manifest", man}, "--outdir: required"},
+		{[]string{"status", "--outdir", dir}, "--manifest is required"},
+		{[]string{"status", "--manifest", man}, "--outdir is required"},
 		{[]string{"status", "--manifest", man, "--outdir", dir, "--per-task", "0"}, "--per-task 0"},
 		{[]string{"status", "--manifest", man, "--outdir", dir, "--per-task", "x"}, "-per-task"},
 		{[]string{"status", "--manifest", filepath.Join(dir, "nope.csv"), "--outdir", dir}, "--manifest"},

@@ -18,24 +18,14 @@ func exportCmd(args []string, w io.Writer) error {
 	snap := fs.String("snapshot", "", "snapshot `file` (.tsnap) to export")
 	format := fs.String("format", "", "output format: "+strings.Join(export.Formats, ", "))
 	out := fs.String("out", "", "output `directory` (created if missing); files are <snapshot>_<field>.<format>")
-	fields := fs.String("fields", strings.Join(export.DefaultFields, ","), "comma-separated `fields` to export (cubes such as density too, except as png)")
+	names := cli.Strings(export.DefaultFields)
+	fs.Var(&names, "fields", "comma-separated `fields` to export (cubes such as density too, except as png)")
 	force := fs.Bool("force", false, "replace existing output files")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *snap == "":
-		return cli.Usage(errors.New("--snapshot is required"))
-	case *format == "":
-		return cli.Usage(fmt.Errorf("--format is required (%s)", strings.Join(export.Formats, ", ")))
-	case *out == "":
-		return cli.Usage(errors.New("--out is required (an output directory)"))
-	}
-	var names []string
-	for _, s := range strings.Split(*fields, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			names = append(names, s)
-		}
+	if err := cli.Required(fs, "snapshot", "format", "out"); err != nil {
+		return err
 	}
 	if len(names) == 0 {
 		return cli.Usage(errors.New("--fields names no field"))

@@ -10,16 +10,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
 )
@@ -47,20 +45,10 @@ func main() {
 		"export":  func(args []string) error { return exportCmd(args, os.Stdout) },
 	}, func(err error) int {
 		if errors.Is(err, driver.ErrCheckpointed) {
-			return ExitCheckpointed
+			return cli.ExitCheckpointed
 		}
-		return 1
+		return cli.ExitFailure
 	})
-}
-
-// ExitCheckpointed is the exit status of a run that saved a checkpoint
-// after SIGTERM or SIGUSR1 and stopped: run it again to resume.
-const ExitCheckpointed = 3
-
-// signalContext is cancelled by SIGINT, SIGTERM (SLURM's time limit, scancel)
-// and SIGUSR1 (sbatch --signal=USR1@seconds).
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 }
 
 func runCmd(args []string) error {
@@ -80,7 +68,7 @@ func runCmd(args []string) error {
 	fs.Float64Var(&cfg.Rho0, "rho0", cfg.Rho0, "mean density, `g/cm3`")
 	fs.Float64Var(&cfg.CFL, "cfl", cfg.CFL, "Courant number (at most 1/3 in 3-D)")
 	fs.IntVar(&cfg.Order, "order", cfg.Order, "1: first-order donor cell; 2: VL2 predictor-corrector with PLM")
-	fields := fs.String("fields", "", "comma-separated cubes to store besides the Σ maps: density,velocity")
+	fs.Var((*cli.Strings)(&cfg.Fields), "fields", "comma-separated cubes to store besides the Σ maps: density,velocity")
 	fs.Float64Var(&cfg.KMin, "kmin", cfg.KMin, "smallest |k| with power, units of 2π/L")
 	fs.Float64Var(&cfg.KMax, "kmax", cfg.KMax, "largest |k| with power, units of 2π/L (0: N/2)")
 	fs.Float64Var(&cfg.Amp, "amp", cfg.Amp, "soundwave: relative density amplitude")
@@ -98,15 +86,12 @@ func runCmd(args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *fields != "" {
-		cfg.Fields = strings.Split(*fields, ",")
-	}
 	ranksSet := false
 	fs.Visit(func(f *flag.Flag) { ranksSet = ranksSet || f.Name == "ranks" })
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 	opt := driver.Options{
-		Progress: os.Stderr, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), LogInterval: *logEvery,
+		Progress: os.Stderr, Log: cli.Logger(os.Stderr), LogInterval: *logEvery,
 		Checkpoint: *ckpt, CheckpointEvery: time.Duration(*ckptEvery * float64(time.Minute)),
 	}
 	var err error
@@ -132,7 +117,7 @@ func runLocal(ctx context.Context, cfg driver.Config, opt driver.Options) (*driv
 	res, err := driver.Run(ctx, cfg, opt)
 	var ce driver.ConfigError
 	if errors.As(err, &ce) {
-		return nil, cli.Usage(err)
+		return nil, cli.Usage(flagError(err))
 	}
 	return res, err
 }
@@ -164,19 +149,18 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 	if err == nil && c.Rank() == 0 {
 		err = cfg.Validate()
 	}
-	ok := 1.0
-	if err != nil {
-		ok = 0
-	}
-	if ok, aerr := c.AllreduceMin(ok); aerr != nil || ok == 0 {
+	if all, aerr := comm.Agree(c, err); !all {
 		mpi.Finalize()
 		if c.Rank() != 0 {
-			os.Exit(2)
+			os.Exit(cli.ExitUsage)
 		}
 		if err == nil {
 			err = aerr
 		}
-		return nil, cli.Usage(err)
+		if err == nil {
+			err = errors.New("another rank refused the configuration")
+		}
+		return nil, cli.Usage(flagError(err))
 	}
 	res, err := driver.RunRank(ctx, c, cfg, opt)
 	if err != nil && !errors.Is(err, driver.ErrCheckpointed) {

@@ -28,20 +28,17 @@ func planCmd(args []string, w io.Writer) error {
 	fs.IntVar(&o.Kolmogorov, "kolmogorov", -1, "Kolmogorov (n = 11/3) simulations (-1: the preset's)")
 	fs.IntVar(&o.Burgers, "burgers", -1, "Burgers (n = 4) simulations (-1: the preset's)")
 	fs.IntVar(&o.Sweep, "sweep", -1, "sweep simulations, n uniform in [3, 4.5) (-1: the preset's)")
-	fields := fs.String("fields", "", "comma-separated cubes to store besides the Σ maps: density,velocity")
+	fs.Var((*cli.Strings)(&o.Fields), "fields", "comma-separated cubes to store besides the Σ maps: density,velocity")
 	force := fs.Bool("force", false, "overwrite an existing manifest")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
-	}
-	if *fields != "" {
-		o.Fields = strings.Split(*fields, ",")
 	}
 	if err := checkOut(*out, *force); err != nil {
 		return cli.Usage(err)
 	}
 	m, err := campaign.Plan(o)
 	if err != nil {
-		return cli.Usage(err)
+		return cli.Usage(flagError(err))
 	}
 	if err := campaign.WriteFile(*out, m, *force); err != nil {
 		return err

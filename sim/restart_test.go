@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -78,8 +79,8 @@ func TestSIGTERMResume(t *testing.T) {
 			signalled = true
 		}
 	}
-	if code := exitCode(cmd.Wait()); code != ExitCheckpointed || !signalled {
-		t.Fatalf("after SIGTERM: exit %d (signalled %v), want %d", code, signalled, ExitCheckpointed)
+	if code := exitCode(cmd.Wait()); code != cli.ExitCheckpointed || !signalled {
+		t.Fatalf("after SIGTERM: exit %d (signalled %v), want %d", code, signalled, cli.ExitCheckpointed)
 	}
 	if _, err := os.Stat(ckpt); err != nil {
 		t.Fatalf("no checkpoint after SIGTERM: %v", err)

@@ -34,12 +34,10 @@ func statusCmd(args []string, w io.Writer) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *manifest == "":
-		return cli.Usage(errors.New("--manifest: required"))
-	case *outdir == "":
-		return cli.Usage(errors.New("--outdir: required"))
-	case *perTask < 1:
+	if err := cli.Required(fs, "manifest", "outdir"); err != nil {
+		return err
+	}
+	if *perTask < 1 {
 		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	}
 	if err := checkFlagPath("--manifest", *manifest, false); err != nil {

@@ -36,11 +36,10 @@ func taskCmd(args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
+	if err := cli.Required(fs, "manifest", "outdir"); err != nil {
+		return err
+	}
 	switch {
-	case *manifest == "":
-		return cli.Usage(errors.New("--manifest is required"))
-	case *outdir == "":
-		return cli.Usage(errors.New("--outdir is required"))
 	case *perTask < 1:
 		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	case *ranks < 1:
@@ -70,11 +69,11 @@ func taskCmd(args []string) error {
 	if err := os.MkdirAll(*outdir, 0o777); err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 	t := &task{
 		m: m, outdir: *outdir, ranks: *ranks,
-		log:  slog.New(slog.NewTextHandler(os.Stderr, nil)).With("task", k),
+		log:  cli.Logger(os.Stderr).With("task", k),
 		opt:  driver.Options{LogInterval: *logEvery, CheckpointEvery: time.Duration(*every * float64(time.Minute))},
 		rows: rows,
 	}
@@ -162,7 +161,7 @@ func (t *task) runMPI(ctx context.Context) error {
 // runRow runs one simulation while holding its lock (campaign.AcquireLock:
 // the heartbeat sim status reads). Under MPI, rank 0 holds it.
 func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row) error {
-	cfg := t.m.Config(row, t.outdir)
+	cfg := driver.Turbulence(t.m.Run(row), campaign.SnapshotPath(t.outdir, row.ID))
 	opt := t.opt
 	opt.Checkpoint = campaign.CheckpointPath(t.outdir, row.ID)
 	opt.Log = t.log.With("id", row.ID)
@@ -181,15 +180,11 @@ func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row) error 
 				defer lock.Release()
 			}
 		}
-		got := 1.0
-		if lerr != nil {
-			got = 0
-		}
-		got, err := c.AllreduceMin(got)
+		got, err := comm.Agree(c, lerr)
 		if err != nil {
 			return err
 		}
-		if got == 0 {
+		if !got {
 			if lerr == nil {
 				lerr = campaign.ErrLocked
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/turbindex/turbindex/internal/cli"
 )
 
 // planDemo writes a tiny campaign manifest and returns its path.
@@ -83,8 +85,8 @@ func TestTaskSIGTERMResume(t *testing.T) {
 			signalled = true
 		}
 	}
-	if code := exitCode(cmd.Wait()); code != ExitCheckpointed {
-		t.Fatalf("task after SIGTERM: exit %d, want %d", code, ExitCheckpointed)
+	if code := exitCode(cmd.Wait()); code != cli.ExitCheckpointed {
+		t.Fatalf("task after SIGTERM: exit %d, want %d", code, cli.ExitCheckpointed)
 	}
 	ckpts, _ := filepath.Glob(filepath.Join(run, "*.ckpt"))
 	if len(ckpts) != 2 {

@@ -7,28 +7,26 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
+//	train probe    --run run/
 //	train search   --space space.toml --trials K --out dir/ | --trial I --out dir/ | --summarise --out dir/
 //	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/cnn/cuda"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
@@ -41,6 +39,8 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
+  probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
   search    hyper-parameter search: plan trials (--space), run one (--trial), --summarise
   transfer  transfer learning against training from scratch at fractions of the training set
 
@@ -54,7 +54,7 @@ func main() {
 		// instead of ~390 MB and runs ~8 % faster (measured).
 		debug.SetGCPercent(25)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := cli.Logger(os.Stderr)
 	cli.Main("train", usage, map[string]cli.Command{
 		"images":   imagesCmd,
 		"fit":      func(args []string) error { return fitCmd(args, log) },
@@ -72,10 +72,23 @@ func main() {
 				}
 			})
 		},
+		"predict": func(args []string) error { return predictCmd(args, log) },
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
 				return func(run string) error { return experiment.Saliency(run, *count, log) }
+			})
+		},
+		"probe": func(args []string) error {
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+				return func(run string) error {
+					p, err := experiment.ProbeRun(run, log)
+					if err == nil {
+						fmt.Printf("%s: λ = %g: holdout accuracy %.3f, AUC %.3f; amplitude from the embedding: R² %.3f on the holdout (%.3f on train; the class alone: %.3f)\n",
+							run, p.Lambda, p.Accuracy, p.AUC, p.R2, p.R2Train, p.R2Class)
+					}
+					return err
+				}
 			})
 		},
 		"embed": func(args []string) error {
@@ -92,12 +105,16 @@ func main() {
 func runCmd(args []string, flags func(fs *flag.FlagSet) func(run string) error) error {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	run := fs.String("run", "", "run `directory` written by train fit")
+	device := deviceFlag(fs, cli.Logger(os.Stderr))
 	do := flags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *run == "" {
-		return cli.Usage(errors.New("--run is required"))
+	if err := cli.Required(fs, "run"); err != nil {
+		return err
+	}
+	if _, err := device(); err != nil {
+		return err
 	}
 	return do(*run)
 }
@@ -114,26 +131,36 @@ func fitCmd(args []string, log *slog.Logger) error {
 	perImage := fs.Bool("per-image", false, "standardise each image by itself (morphology only) instead of by the training-set statistics")
 	cache := fs.String("cache", "", "image cache `directory` (decoded images, zstd shards)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling")
-	filters := fs.String("filters", "16,32,64,64", "filters of the conv layers")
-	dense := fs.String("dense", "128,64", "sizes of the hidden dense layers")
+	filters := cli.Ints{16, 32, 64, 64}
+	fs.Var(&filters, "filters", "filters of the conv layers")
+	dense := cli.Ints{128, 64}
+	fs.Var(&dense, "dense", "sizes of the hidden dense layers")
 	dropout := fs.Float64("dropout", 0.5, "dropout rate after the hidden dense layers")
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
+	augment := fs.String("augment", "", "training-time augmentation: a list of beam, noise, gradient, zoom (strengths drawn per image per epoch)")
+	debias := fs.String("debias", "", "adversarial debiasing of the embedding against a nuisance: amplitude (the standard deviation of log Σ)")
+	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	tl := transferFlags(fs)
+	device := deviceFlag(fs, log)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return cli.Usage(errors.New("--out is required"))
+	if err := cli.Required(fs, "out"); err != nil {
+		return err
 	}
-	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	dev, err := device()
+	if err != nil {
+		return err
+	}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed, Device: string(dev)}
 	if err := tl.apply(&cfg, *resume); err != nil {
 		return err
 	}
 	if !*resume {
-		if *manifest == "" || *snaps == "" {
-			return cli.Usage(errors.New("--manifest and --snapshots are required"))
+		if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
+			return err
 		}
 		var err error
 		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
@@ -148,34 +175,49 @@ func fitCmd(args []string, log *slog.Logger) error {
 			}
 		}
 		cfg.CNN = cnn.DefaultConfig(*task, *size)
-		if cfg.CNN.Filters, err = ints(*filters); err != nil {
-			return cli.Usage(fmt.Errorf("--filters %q: %w", *filters, err))
-		}
-		if cfg.CNN.Dense, err = ints(*dense); err != nil {
-			return cli.Usage(fmt.Errorf("--dense %q: %w", *dense, err))
-		}
+		cfg.CNN.Filters, cfg.CNN.Dense = filters, dense
 		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
+		if cfg.Augment, err = experiment.ParseAugment(*augment); err != nil {
+			return cli.Usage(fmt.Errorf("--augment: %w", err))
+		}
+		switch *debias {
+		case "":
+		case experiment.NuisanceAmplitude:
+			if !(*lambda >= 0) || math.IsInf(*lambda, 0) {
+				return cli.Usage(fmt.Errorf("--debias-lambda %v: want a finite value ≥ 0", *lambda))
+			}
+			cfg.Debias = &experiment.Debias{Nuisance: *debias, Lambda: *lambda}
+		default:
+			return cli.Usage(fmt.Errorf("--debias %q: want %s", *debias, experiment.NuisanceAmplitude))
+		}
 		cfg.CNN.Freeze = *tl.freeze
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	ctx, stop := cli.SignalContext()
 	defer stop()
-	err := experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 	if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err
 }
 
-func ints(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("%q is not a positive integer", f)
+// deviceFlag registers --device on fs. The function it returns resolves
+// the choice (cuda.Resolve) once the flags are parsed, and logs where the
+// network runs and why.
+func deviceFlag(fs *flag.FlagSet, log *slog.Logger) func() (cuda.Device, error) {
+	s := fs.String("device", string(cuda.Auto), "where the network runs: auto (CUDA when a usable GPU is found, else the CPU), cpu or cuda")
+	return func() (cuda.Device, error) {
+		d, err := cuda.ParseDevice(*s)
+		if err != nil {
+			return "", cli.Usage(fmt.Errorf("--device: %w", err))
 		}
-		out = append(out, v)
+		use, why, err := cuda.Resolve(d)
+		if err != nil {
+			return "", fmt.Errorf("--device %s: %w", d, err)
+		}
+		log.Info("device", "use", string(use), "why", why)
+		return use, nil
 	}
-	return out, nil
 }
 
 func report(m *experiment.Metrics) {
@@ -198,8 +240,8 @@ func imagesCmd(args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *snap == "" || *out == "" {
-		return cli.Usage(errors.New("--snapshot and --out are required"))
+	if err := cli.Required(fs, "snapshot", "out"); err != nil {
+		return err
 	}
 	row, err := dataset.RowOf(*snap)
 	if err != nil {

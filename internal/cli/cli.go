@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/turbindex/turbindex/internal/resources"
 )
@@ -19,7 +20,7 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// Usage marks err as an error in the command line (exit status 2).
+// Usage marks err as an error in the command line (exit status ExitUsage).
 func Usage(err error) error { return usageError{err} }
 
 // IsUsage reports whether err is (or wraps) a command-line error.
@@ -38,13 +39,21 @@ func Parse(fs *flag.FlagSet, args []string) error {
 			fs.PrintDefaults()
 			return err
 		}
-		return Usage(err)
+		return Usage(errors.New(dashes.Replace(err.Error())))
 	}
 	if fs.NArg() > 0 {
 		return Usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	return nil
 }
+
+// dashes rewrites the flag package's errors, which name flags with one
+// dash, to the two dashes of our usage texts.
+var dashes = strings.NewReplacer(
+	"for flag -", "for flag --",
+	"flag provided but not defined: -", "flag provided but not defined: --",
+	"flag needs an argument: -", "flag needs an argument: --",
+)
 
 // Command runs a subcommand with its arguments.
 type Command func(args []string) error
@@ -58,7 +67,7 @@ type Command func(args []string) error
 func Main(prog, usage string, cmds map[string]Command, status func(error) int) {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
+		os.Exit(ExitUsage)
 	}
 	name := os.Args[1]
 	var err error
@@ -80,11 +89,11 @@ func Main(prog, usage string, cmds map[string]Command, status func(error) int) {
 	fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, name, err)
 	switch {
 	case IsUsage(err), resources.IsTooBig(err):
-		os.Exit(2)
+		os.Exit(ExitUsage)
 	case status != nil:
 		os.Exit(status(err))
 	}
-	os.Exit(1)
+	os.Exit(ExitFailure)
 }
 
 // Resources holds the --memory flag that sim, train and analysis share: the

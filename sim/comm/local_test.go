@@ -45,3 +45,26 @@ func TestLocalAbort(t *testing.T) {
 		t.Errorf("abort took %v", d)
 	}
 }
+
+func TestAgree(t *testing.T) {
+	for _, failing := range []int{-1, 0, 2} {
+		got := make([]bool, 3)
+		err := comm.NewLocal(3).Run(func(c comm.Comm) error {
+			var mine error
+			if c.Rank() == failing {
+				mine = errors.New("this rank failed")
+			}
+			all, err := comm.Agree(c, mine)
+			got[c.Rank()] = all
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r, all := range got {
+			if all != (failing < 0) {
+				t.Errorf("rank %d failing: rank %d says all succeeded = %v", failing, r, all)
+			}
+		}
+	}
+}

@@ -7,36 +7,23 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/turbindex/turbindex/sim/hydro"
 	"github.com/turbindex/turbindex/sim/mesh"
+	"github.com/turbindex/turbindex/sim/physics"
 	"github.com/turbindex/turbindex/sim/problem"
 	"github.com/turbindex/turbindex/sim/snapshot"
 	"github.com/turbindex/turbindex/sim/turbulence"
-	"github.com/turbindex/turbindex/sim/units"
 )
 
-// Config is everything that defines one simulation: the flags of `sim run`.
-// Its JSON form is stored in the snapshot header as the run's parameters.
+// Config is everything that defines one simulation: the problem, the
+// physical parameters of the box, those of the verification problems, and
+// how to execute it. Its JSON form is stored in the snapshot header as the
+// run's parameters (physics.Params in their struct order after "problem").
 type Config struct {
-	Problem string   `json:"problem"`  // turbulence, soundwave, shocktube or uniform
-	Grid    int      `json:"grid"`     // cells along each axis of the cube
-	TEndMyr float64  `json:"tend_myr"` // simulated time, Myr
-	BoxPc   float64  `json:"box_pc"`   // box edge, pc
-	TempK   float64  `json:"temp_k"`   // gas temperature, K
-	Mu      float64  `json:"mu"`       // mean molecular weight
-	Rho0    float64  `json:"rho0_cgs"` // mean density, g cm⁻³
-	CFL     float64  `json:"cfl"`      // Courant number
-	Order   int      `json:"order"`    // 1: donor cell; 2: VL2 + PLM
-	Fields  []string `json:"fields"`   // cubes to store besides the Σ maps: density, velocity
-
-	// Turbulence.
-	Index float64 `json:"index"` // spectral index n, P(k) ∝ k^−n
-	Seed  uint64  `json:"seed"`
-	Mach  float64 `json:"mach"` // 3-D rms Mach number
-	KMin  float64 `json:"kmin"` // driven band, units of 2π/L
-	KMax  float64 `json:"kmax"` // 0 means N/2
+	Problem string `json:"problem"` // turbulence, soundwave, shocktube or uniform
+	physics.Params
 
 	// Sound wave.
 	Amp       float64 `json:"amp"`       // relative density amplitude
@@ -60,37 +47,43 @@ type Config struct {
 // Problems lists the problem generators.
 var Problems = []string{"turbulence", "soundwave", "shocktube", "uniform"}
 
-// CubeFields lists the optional cube fields.
-var CubeFields = []string{"density", "velocity"}
-
-// Defaults returns the configuration of the talk: a 10 pc box of 10 K gas
-// with mean density 6.77e-22 g cm⁻³ stirred to Mach 1.41 with a Kolmogorov
-// spectrum, evolved for 0.5 Myr.
+// Defaults returns the configuration of the talk (physics.Defaults) for
+// the turbulence problem on one rank, and the defaults of the verification
+// problems.
 func Defaults() Config {
 	return Config{
-		Problem: "turbulence", Grid: 64, TEndMyr: 0.5, BoxPc: 10, TempK: 10, Mu: 2.37,
-		Rho0: 6.77e-22, CFL: 0.3, Order: 2,
-		Index: 11.0 / 3, Seed: 1, Mach: 1.41, KMin: 1,
+		Problem: "turbulence", Params: physics.Defaults(),
 		Amp: 1e-6, Wave: "x", Direction: "right",
 		Axis: "x", RhoLeft: 1, RhoRight: 0.125,
 		Ranks: 1, Out: "run.tsnap",
 	}
 }
 
-// MinGrid is the smallest grid accepted: below it the driven band and the
-// images cut from the Σ maps are meaninglessly small.
-const MinGrid = 16
+// Turbulence returns the configuration of a turbulence run with parameters
+// p writing out (Force true: the caller decided to redo it) on one rank.
+func Turbulence(p physics.Params, out string) Config {
+	c := Defaults()
+	c.Params, c.Out, c.Force = p, out, true
+	return c
+}
 
 // Validate checks every parameter and that the output can be written, so
-// that a bad run fails in one line before any work. Errors name the flag.
+// that a bad run fails in one line before any work. Errors are
+// *physics.Error naming the field (its JSON key, or ranks and out) and its
+// value.
 func (c Config) Validate() error {
 	if err := c.ValidateParams(); err != nil {
 		return err
 	}
 	if err := snapshot.CheckWritable(c.Out, c.Force); err != nil {
-		return fmt.Errorf("--out: %w", err)
+		return &physics.Error{Field: "out", Value: c.Out, Msg: err.Error()}
 	}
 	return nil
+}
+
+// fieldError returns a *physics.Error for field with value v.
+func fieldError(field string, v any, format string, args ...any) error {
+	return &physics.Error{Field: field, Value: fmt.Sprint(v), Msg: fmt.Sprintf(format, args...)}
 }
 
 // ValidateParams is Validate without the check that the output can be
@@ -98,64 +91,51 @@ func (c Config) Validate() error {
 // rank 0 alone probes the output.
 func (c Config) ValidateParams() error {
 	if !slices.Contains(Problems, c.Problem) {
-		return fmt.Errorf("--problem %q: unknown, want one of %s", c.Problem, strings.Join(Problems, ", "))
+		return fieldError("problem", strconv.Quote(c.Problem), "unknown, want one of %s", strings.Join(Problems, ", "))
 	}
-	if c.Grid < MinGrid {
-		return fmt.Errorf("--grid %d: must be at least %d", c.Grid, MinGrid)
-	}
-	if c.Ranks < 1 {
-		return fmt.Errorf("--ranks %d: must be at least 1", c.Ranks)
-	}
-	if _, err := mesh.Decompose(c.cells(), c.Ranks); err != nil {
-		return fmt.Errorf("--ranks %d: %w", c.Ranks, err)
-	}
-	if !(c.TEndMyr > 0) || math.IsInf(c.TEndMyr, 0) {
-		return fmt.Errorf("--tend %g Myr: must be positive", c.TEndMyr)
-	}
-	if _, err := units.NewSystem(c.BoxPc, c.Rho0, c.TempK, c.Mu); err != nil {
+	if err := c.Box.Validate(); err != nil {
 		return err
 	}
-	if c.Order != 1 && c.Order != 2 {
-		return fmt.Errorf("--order %d: must be 1 or 2", c.Order)
+	if c.Ranks < 1 {
+		return fieldError("ranks", c.Ranks, "must be at least 1")
 	}
-	if lim := hydro.MaxCFL(c.cells()); !(c.CFL > 0 && c.CFL <= lim) {
-		return fmt.Errorf("--cfl %g: must be in (0, %.4g], the stability limit of the unsplit scheme in 3-D", c.CFL, lim)
-	}
-	for _, f := range c.Fields {
-		if !slices.Contains(CubeFields, f) {
-			return fmt.Errorf("--fields %q: unknown field, want some of %s", f, strings.Join(CubeFields, ","))
-		}
+	if _, err := mesh.Decompose(c.cells(), c.Ranks); err != nil {
+		return fieldError("ranks", c.Ranks, "%v", err)
 	}
 	switch c.Problem {
 	case "turbulence":
-		if !(c.Index >= 1 && c.Index <= 6) {
-			return fmt.Errorf("--index %g: spectral index must be in [1, 6]", c.Index)
-		}
-		if !(c.Mach > 0) || math.IsInf(c.Mach, 0) {
-			return fmt.Errorf("--mach %g: must be positive", c.Mach)
-		}
-		if err := c.spectrum().Validate(c.Grid); err != nil {
-			return fmt.Errorf("--kmin %g --kmax %g: %w", c.KMin, c.KMax, err)
+		if err := c.Turbulence.Validate(c.Grid); err != nil {
+			return err
 		}
 	case "soundwave":
 		if !(c.Amp > 0 && c.Amp < 1) {
-			return fmt.Errorf("--amp %g: must be in (0, 1)", c.Amp)
+			return fieldError("amp", c.Amp, "must be in (0, 1)")
 		}
 		if c.Wave != "x" && c.Wave != "diagonal" {
-			return fmt.Errorf("--wave %q: want x or diagonal", c.Wave)
+			return fieldError("wave", strconv.Quote(c.Wave), "want x or diagonal")
 		}
 		if c.Direction != "right" && c.Direction != "left" {
-			return fmt.Errorf("--direction %q: want right or left", c.Direction)
+			return fieldError("direction", strconv.Quote(c.Direction), "want right or left")
 		}
 	case "shocktube":
 		if _, err := axisIndex(c.Axis); err != nil {
 			return err
 		}
-		if !(c.RhoLeft > 0 && c.RhoRight > 0) || math.IsInf(c.RhoLeft+c.RhoRight, 0) {
-			return fmt.Errorf("--rho-left %g --rho-right %g: densities must be positive", c.RhoLeft, c.RhoRight)
+		for _, rho := range []struct {
+			field string
+			v     float64
+		}{{"rho_left", c.RhoLeft}, {"rho_right", c.RhoRight}} {
+			if !(rho.v > 0) || math.IsInf(rho.v, 0) {
+				return fieldError(rho.field, rho.v, "densities must be positive and finite")
+			}
 		}
-		if math.IsNaN(c.VelLeft) || math.IsNaN(c.VelRight) || math.IsInf(c.VelLeft+c.VelRight, 0) {
-			return fmt.Errorf("--vel-left %g --vel-right %g: must be finite", c.VelLeft, c.VelRight)
+		for _, vel := range []struct {
+			field string
+			v     float64
+		}{{"vel_left", c.VelLeft}, {"vel_right", c.VelRight}} {
+			if math.IsNaN(vel.v) || math.IsInf(vel.v, 0) {
+				return fieldError(vel.field, vel.v, "must be finite")
+			}
 		}
 	}
 	return nil
@@ -170,7 +150,7 @@ func (c Config) spectrum() turbulence.Spectrum {
 func axisIndex(s string) (int, error) {
 	i := strings.Index("xyz", s)
 	if len(s) != 1 || i < 0 {
-		return 0, fmt.Errorf("--axis %q: want x, y or z", s)
+		return 0, fieldError("axis", strconv.Quote(s), "want x, y or z")
 	}
 	return i, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/sim/hydro"
+	"github.com/turbindex/turbindex/sim/physics"
 	"github.com/turbindex/turbindex/sim/snapshot"
 )
 
@@ -151,24 +153,24 @@ func TestBadInput(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"small grid", func(c *Config) { c.Grid = 8 }, "--grid 8"},
-		{"too many ranks", func(c *Config) { c.Grid = 16; c.Ranks = 1000 }, "--ranks 1000"},
+		{"small grid", func(c *Config) { c.Grid = 8 }, "grid 8"},
+		{"too many ranks", func(c *Config) { c.Grid = 16; c.Ranks = 1000 }, "ranks 1000"},
 		{"thin blocks", func(c *Config) { c.Grid = 16; c.Ranks = 11 }, "ghost width"},
-		{"zero ranks", func(c *Config) { c.Ranks = 0 }, "--ranks 0"},
-		{"index low", func(c *Config) { c.Index = 0.5 }, "--index 0.5"},
-		{"index high", func(c *Config) { c.Index = 6.5 }, "--index 6.5"},
-		{"index NaN", func(c *Config) { c.Index = math.NaN() }, "--index NaN"},
-		{"mach zero", func(c *Config) { c.Mach = 0 }, "--mach 0"},
-		{"mach negative", func(c *Config) { c.Mach = -1 }, "--mach -1"},
-		{"tend zero", func(c *Config) { c.TEndMyr = 0 }, "--tend 0"},
-		{"tend negative", func(c *Config) { c.TEndMyr = -1 }, "--tend -1"},
-		{"unknown problem", func(c *Config) { c.Problem = "vortex" }, `--problem "vortex"`},
-		{"unknown field", func(c *Config) { c.Fields = []string{"density", "pressure"} }, `--fields "pressure"`},
-		{"cfl", func(c *Config) { c.CFL = 0.5 }, "--cfl 0.5"},
-		{"order", func(c *Config) { c.Order = 3 }, "--order 3"},
-		{"box", func(c *Config) { c.BoxPc = -10 }, "box size -10"},
-		{"kmin above kmax", func(c *Config) { c.KMin = 9; c.KMax = 4 }, "--kmin 9"},
-		{"axis", func(c *Config) { c.Problem = "shocktube"; c.Axis = "w" }, `--axis "w"`},
+		{"zero ranks", func(c *Config) { c.Ranks = 0 }, "ranks 0"},
+		{"index low", func(c *Config) { c.Index = 0.5 }, "index 0.5"},
+		{"index high", func(c *Config) { c.Index = 6.5 }, "index 6.5"},
+		{"index NaN", func(c *Config) { c.Index = math.NaN() }, "index NaN"},
+		{"mach zero", func(c *Config) { c.Mach = 0 }, "mach 0"},
+		{"mach negative", func(c *Config) { c.Mach = -1 }, "mach -1"},
+		{"tend zero", func(c *Config) { c.TEndMyr = 0 }, "tend_myr 0"},
+		{"tend negative", func(c *Config) { c.TEndMyr = -1 }, "tend_myr -1"},
+		{"unknown problem", func(c *Config) { c.Problem = "vortex" }, `problem "vortex"`},
+		{"unknown field", func(c *Config) { c.Fields = []string{"density", "pressure"} }, `unknown field "pressure"`},
+		{"cfl", func(c *Config) { c.CFL = 0.5 }, "cfl 0.5"},
+		{"order", func(c *Config) { c.Order = 3 }, "order 3"},
+		{"box", func(c *Config) { c.BoxPc = -10 }, "box_pc -10"},
+		{"kmin above kmax", func(c *Config) { c.KMin = 9; c.KMax = 4 }, "KMin = 9"},
+		{"axis", func(c *Config) { c.Problem = "shocktube"; c.Axis = "w" }, `axis "w"`},
 		{"no directory", func(c *Config) { c.Out = filepath.Join(dir, "missing", "a.tsnap") }, "missing"},
 		{"exists", func(c *Config) { c.Out = existing }, "exists.tsnap"},
 	} {
@@ -230,5 +232,24 @@ func TestFailureAbortsAllRanks(t *testing.T) {
 				t.Errorf("files left behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestParamsJSON pins the snapshot header's params of the default
+// configuration, byte for byte as before the parameters moved to package
+// physics: the key order is the struct order, and snapshots of the same
+// run must stay identical.
+func TestParamsJSON(t *testing.T) {
+	const want = `{"problem":"turbulence","grid":64,"tend_myr":0.5,"box_pc":10,"temp_k":10,"mu":2.37,"rho0_cgs":6.77e-22,"cfl":0.3,"order":2,"fields":null,"index":3.6666666666666665,"seed":1,"mach":1.41,"kmin":1,"kmax":0,"amp":0.000001,"wave":"x","direction":"right","axis":"x","rho_left":1,"rho_right":0.125,"vel_left":0,"vel_right":0}`
+	if got := string(params(Defaults())); got != want {
+		t.Errorf("params:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestMaxCFL checks that the limit the parameters are validated against is
+// the solver's on a cube.
+func TestMaxCFL(t *testing.T) {
+	if got := hydro.MaxCFL([3]int{physics.MinGrid, physics.MinGrid, physics.MinGrid}); got != physics.MaxCFL {
+		t.Errorf("hydro.MaxCFL = %v, physics.MaxCFL = %v", got, physics.MaxCFL)
 	}
 }

@@ -126,17 +126,13 @@ func sharedFile(c comm.Comm, out string) (*os.File, string, error) {
 // agree returns rank 0's verdict on every rank: nil, or failure on rank 0
 // and a generic error elsewhere, so that MPI jobs fail as a whole.
 func agree(c comm.Comm, failure error) error {
-	ok := 1.0
-	if failure != nil {
-		ok = 0
-	}
-	ok, err := c.AllreduceMin(ok)
+	all, err := comm.Agree(c, failure)
 	switch {
 	case err != nil:
 		return err
 	case failure != nil:
 		return failure
-	case ok == 0:
+	case !all:
 		return errors.New("rank 0 failed to finish the file")
 	}
 	return nil

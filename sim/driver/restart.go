@@ -27,8 +27,8 @@ type bookkeeping struct {
 	momentumScale float64
 }
 
-// params is the run's identity in checkpoints: its configuration without
-// the execution settings.
+// params is the run's identity in checkpoints and snapshot headers: its
+// configuration without the execution settings.
 func params(cfg Config) json.RawMessage {
 	js, _ := json.Marshal(cfg)
 	return js

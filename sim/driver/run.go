@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -221,25 +220,9 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 		prog.Finish(slog.Int("steps", s.Steps), slog.Float64("mcells_per_s", res.CellUpdatesPerSecond/1e6))
 	}
 
-	h := &res.Header
-	h.CodeVersion = buildinfo.Version()
-	h.Problem = cfg.Problem
-	h.Params, _ = json.Marshal(cfg)
-	h.Units = map[string]string{
-		"length": "cm", "time": "s", "density": "g cm^-3", "velocity": "cm s^-1", "column_density": "g cm^-2",
-	}
-	h.Grid = dec.Cells
-	for a := range 3 {
-		h.BoxCm[a] = float64(dec.Cells[a]) * dx * sys.Length
-	}
-	h.Steps = s.Steps
-	h.TimeS = s.Time * sys.Time()
-	h.TimeMyr = h.TimeS / units.Myr
-	h.Ranks = c.Size()
-	h.Decomposition = dec.Ranks
-	h.WallSeconds = bk.wall + time.Since(start).Seconds()
+	res.Header = header(cfg, dec, s, sys, bk.wall+time.Since(start).Seconds())
 	tw := time.Now()
-	if err := writeSnapshot(c, cfg, dec, s, sys, h); err != nil {
+	if err := writeSnapshot(c, cfg, dec, s, sys, &res.Header); err != nil {
 		return nil, err
 	}
 	res.SetupSeconds, res.LoopSeconds, res.WriteSeconds = setup, loop, time.Since(tw).Seconds()
@@ -256,6 +239,31 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 		return nil, nil
 	}
 	return res, nil
+}
+
+// header returns the snapshot header of the run cfg on dec, with solver s
+// at its final state in the unit system sys, after wall seconds of wall
+// time in all; the field table is the writer's.
+func header(cfg Config, dec mesh.Decomposition, s *hydro.Solver, sys units.System, wall float64) snapshot.Header {
+	h := snapshot.Header{
+		CodeVersion: buildinfo.Version(),
+		Problem:     cfg.Problem,
+		Params:      params(cfg),
+		Units: map[string]string{
+			"length": "cm", "time": "s", "density": "g cm^-3", "velocity": "cm s^-1", "column_density": "g cm^-2",
+		},
+		Grid:          dec.Cells,
+		Steps:         s.Steps,
+		TimeS:         s.Time * sys.Time(),
+		Ranks:         dec.Size(),
+		Decomposition: dec.Ranks,
+		WallSeconds:   wall,
+	}
+	for a := range 3 {
+		h.BoxCm[a] = float64(dec.Cells[a]) * s.Dx[a] * sys.Length
+	}
+	h.TimeMyr = h.TimeS / units.Myr
+	return h
 }
 
 // decide returns, identically on every rank, whether to save a checkpoint

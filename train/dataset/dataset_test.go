@@ -49,7 +49,7 @@ func campaignFixture(t *testing.T) (*campaign.Manifest, string) {
 			return
 		}
 		for _, r := range fixture.m.Rows {
-			if _, err := driver.Run(context.Background(), fixture.m.Config(r, fixture.dir), driver.Options{}); err != nil {
+			if _, err := driver.Run(context.Background(), driver.Turbulence(fixture.m.Run(r), campaign.SnapshotPath(fixture.dir, r.ID)), driver.Options{}); err != nil {
 				fixture.err = err
 				return
 			}
