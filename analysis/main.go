@@ -83,13 +83,16 @@ func runCmd(args []string) error {
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
+	for _, h := range r.Headline {
+		fmt.Printf("  %s\n", h)
+	}
 	for _, t := range r.Tables[:1] {
 		for _, row := range t.Rows {
 			if row.Warning != "" {
-				fmt.Printf("  %-22s WARNING, not a result: %s\n", row.Method, row.Warning)
+				fmt.Printf("  %-28s WARNING, not a result: %s\n", row.Method, row.Warning)
 				continue
 			}
-			fmt.Printf("  %-22s accuracy %.3f  AUC %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"])
+			fmt.Printf("  %-28s accuracy %.3f  AUC %.3f  per simulation %.3f\n", row.Method, row.Values["accuracy"], row.Values["auc"], row.Values["per_sim_accuracy"])
 		}
 	}
 	return nil

@@ -7,6 +7,8 @@
 //	train eval     --run run/ [--split holdout]
 //	train saliency --run run/ [--count 8]
 //	train embed    --run run/
+//	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
+//	train probe    --run run/
 //	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
@@ -14,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -34,6 +37,8 @@ commands:
   eval      evaluate a run's best model: confusion, ROC, AUC, per-simulation metrics, sweep
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
+  predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
+  probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
   transfer  transfer learning against training from scratch at fractions of the training set
 
 Run 'train <command> -h' for the flags of a command.
@@ -63,10 +68,23 @@ func main() {
 				}
 			})
 		},
+		"predict": func(args []string) error { return predictCmd(args, log) },
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
 				return func(run string) error { return experiment.Saliency(run, *count, log) }
+			})
+		},
+		"probe": func(args []string) error {
+			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
+				return func(run string) error {
+					p, err := experiment.ProbeRun(run, log)
+					if err == nil {
+						fmt.Printf("%s: λ = %g: holdout accuracy %.3f, AUC %.3f; amplitude from the embedding: R² %.3f on the holdout (%.3f on train; the class alone: %.3f)\n",
+							run, p.Lambda, p.Accuracy, p.AUC, p.R2, p.R2Train, p.R2Class)
+					}
+					return err
+				}
 			})
 		},
 		"embed": func(args []string) error {
@@ -112,6 +130,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 	dropout := fs.Float64("dropout", 0.5, "dropout rate after the hidden dense layers")
 	lr := fs.Float64("lr", 1e-3, "RMSprop learning rate")
 	batch := fs.Int("batch", 32, "batch size")
+	augment := fs.String("augment", "", "training-time augmentation: a list of beam, noise, gradient, zoom (strengths drawn per image per epoch)")
+	debias := fs.String("debias", "", "adversarial debiasing of the embedding against a nuisance: amplitude (the standard deviation of log Σ)")
+	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	tl := transferFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
@@ -143,6 +164,19 @@ func fitCmd(args []string, log *slog.Logger) error {
 		cfg.CNN = cnn.DefaultConfig(*task, *size)
 		cfg.CNN.Filters, cfg.CNN.Dense = filters, dense
 		cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = *dropout, *lr, *batch, *seed
+		if cfg.Augment, err = experiment.ParseAugment(*augment); err != nil {
+			return cli.Usage(fmt.Errorf("--augment: %w", err))
+		}
+		switch *debias {
+		case "":
+		case experiment.NuisanceAmplitude:
+			if !(*lambda >= 0) || math.IsInf(*lambda, 0) {
+				return cli.Usage(fmt.Errorf("--debias-lambda %v: want a finite value ≥ 0", *lambda))
+			}
+			cfg.Debias = &experiment.Debias{Nuisance: *debias, Lambda: *lambda}
+		default:
+			return cli.Usage(fmt.Errorf("--debias %q: want %s", *debias, experiment.NuisanceAmplitude))
+		}
 		cfg.CNN.Freeze = *tl.freeze
 	}
 	ctx, stop := cli.SignalContext()

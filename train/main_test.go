@@ -118,6 +118,28 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("embeddings.csv: %d lines, want a header and 192 rows (the 4 holdout simulations)", lines)
 		}
 	}
+	// Augmentation and debiasing, then the probe.
+	deb := filepath.Join(dir, "debias")
+	if _, stderr, code := run(t, "train", append([]string{"fit", "--manifest", m, "--snapshots", snaps, "--out", deb, "--cache", filepath.Join(dir, "cache"),
+		"--augment", "beam,noise,gradient,zoom", "--debias", "amplitude", "--debias-lambda", "0.5"}, small...)...); code != 0 {
+		t.Fatalf("fit --augment --debias: %s", stderr)
+	}
+	cfg, err := experiment.ReadConfig(deb)
+	if err != nil || cfg.Augment == nil || len(cfg.Augment.Knobs) != 4 || cfg.Debias == nil || cfg.Debias.Lambda != 0.5 || !(cfg.Debias.Std > 0) || !cfg.CNN.Debias {
+		t.Errorf("config.json of an augmented, debiased run: %+v %+v %v", cfg.Augment, cfg.Debias, err)
+	}
+	if _, stderr, code := run(t, "train", "fit", "--resume", "--out", deb, "--epochs", "3"); code != 0 {
+		t.Fatalf("fit --resume of an augmented, debiased run: %s", stderr)
+	}
+	stdout, stderr, code := run(t, "train", "probe", "--run", deb)
+	if code != 0 {
+		t.Fatalf("probe: %s", stderr)
+	}
+	var p experiment.Probe
+	raw, _ := os.ReadFile(filepath.Join(deb, "probe.json"))
+	if err := json.Unmarshal(raw, &p); err != nil || p.Holdout != 96 || p.Train == 0 || p.Train%48 != 0 || p.Dims != 8 || p.Lambda != 0.5 || !(p.R2Train <= 1) || !(p.R2Class <= 1) {
+		t.Errorf("probe.json: %+v, %v (stdout %q)", p, err, stdout)
+	}
 	// images: the 48 PNGs of one snapshot.
 	snapsList, _ := filepath.Glob(filepath.Join(snaps, "*.tsnap"))
 	pngs := filepath.Join(dir, "png")
@@ -139,6 +161,9 @@ func TestBadInput(t *testing.T) {
 		{[]string{"fit", "--manifest", "m", "--snapshots", "s"}, "--out is required"},
 		{[]string{"fit", "--manifest", filepath.Join(dir, "none.csv"), "--snapshots", dir, "--out", filepath.Join(dir, "r")}, "none.csv"},
 		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--filters", "4,x"}, "--filters"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--augment", "beam,blur"}, "blur"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--debias", "mass"}, "--debias"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--debias", "amplitude", "--debias-lambda", "-1"}, "--debias-lambda"},
 		{[]string{"eval"}, "--run is required"},
 		{[]string{"eval", "--run", filepath.Join(dir, "norun")}, "norun"},
 		{[]string{"images", "--snapshot", "x.tsnap"}, "required"},

@@ -44,9 +44,11 @@ type Report struct {
 	CodeVersion string            `json:"code_version"`
 	Created     string            `json:"created"`
 	Parameters  map[string]string `json:"parameters"`
-	Tables      []Table           `json:"tables"`
-	Figures     []Figure          `json:"figures"`
-	Notes       []string          `json:"notes,omitempty"`
+	// Headline are the sentences that sum up the results, shown first.
+	Headline []string `json:"headline,omitempty"`
+	Tables   []Table  `json:"tables"`
+	Figures  []Figure `json:"figures"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // Write writes metrics.json and index.html into dir. Every figure must
@@ -130,13 +132,15 @@ figure { display: inline-block; width: 48%; margin: 0.5%; vertical-align: top; }
 figure img { width: 100%; }
 figcaption { font-size: 0.9em; color: #555; }
 .meta { font-size: 0.85em; color: #666; }
+p.headline { font-size: 1.1em; font-weight: bold; }
 tr.warn td { background: #fde2e1; color: #8a1c14; text-align: left; }
 </style>
 </head>
 <body>
 <h1>{{.R.Title}}</h1>
 <p class="meta">code version {{.R.CodeVersion}} · {{.R.Created}}</p>
-{{range $t := .Tables}}<h2>{{.Title}}</h2>
+{{range .R.Headline}}<p class="headline">{{.}}</p>
+{{end}}{{range $t := .Tables}}<h2>{{.Title}}</h2>
 <table>
 <tr><th>method</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}{{if .Warning}}<tr class="warn"><td>{{.Method}}</td><td colspan="{{len $t.Columns}}">⚠ not a result: {{.Warning}}</td></tr>

@@ -5,9 +5,9 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/turbindex/turbindex/analysis/report"
-	"github.com/turbindex/turbindex/analysis/spectrum"
 	"github.com/turbindex/turbindex/analysis/svm"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/metrics"
@@ -30,6 +30,14 @@ type classifier struct {
 	// warning is set by the holdout stage when the classifier fails the
 	// sanity check: it is then left out of every later figure and table.
 	warning string
+	// holdout are the classifier's holdout figures (set by the holdout stage).
+	holdout holdoutFigures
+}
+
+// holdoutFigures are a classifier's figures on the holdout images.
+type holdoutFigures struct {
+	img   metrics.Classification
+	check check
 }
 
 // hogSVM trains the HOG + SVM classifier and the HOG + SVR regressor, with
@@ -59,39 +67,6 @@ func (s *state) hogSVM() error {
 		}})
 	s.log.Info("HOG+SVM trained", "C", c, "gamma", gamma, "cv", cv, "seconds", s.seconds())
 	return s.hogSVR()
-}
-
-// slope makes the physicist's baselines from the power-spectrum slope:
-// a threshold for the class and a straight line for n, both chosen on the
-// training split.
-func (s *state) slope() error {
-	y := s.clsTrain.labels()
-	thr, sign := spectrum.Threshold(s.clsTrain.slope, y)
-	if sign == 0 {
-		return fmt.Errorf("no threshold for %d training slopes", len(y))
-	}
-	s.r.Parameters["slope_threshold"] = fmt.Sprintf("%.4g (Burgers when %+d·(slope − threshold) ≥ 0)", thr, sign)
-	score := func(d *data) ([]float64, error) {
-		out := make([]float64, len(d.slope))
-		for i, v := range d.slope {
-			out[i] = float64(sign) * (v - thr)
-		}
-		return out, nil
-	}
-	train, _ := score(s.clsTrain)
-	s.classifiers = append(s.classifiers, classifier{name: "power-spectrum slope", score: score,
-		ref: metrics.Confuse(train, y, 0).Accuracy(), refName: "accuracy on the training split"})
-	if len(s.swTrain.images) > 0 {
-		a, b := spectrum.LinearFit(s.swTrain.slope, s.swTrain.index())
-		s.regressors = append(s.regressors, regressor{name: "power-spectrum slope", predict: func(d *data) ([]float64, error) {
-			p := make([]float64, len(d.slope))
-			for i, v := range d.slope {
-				p[i] = a*v + b
-			}
-			return p, nil
-		}})
-	}
-	return nil
 }
 
 // cnn adds the CNN runs given in the options.
@@ -152,6 +127,7 @@ func (s *state) holdout() error {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		check := sanity(sc, y, ids, c.ref)
+		c.holdout = holdoutFigures{img, check}
 		row := report.Row{Method: c.name, Values: map[string]float64{
 			"accuracy": img.Accuracy, "auc": img.AUC, "per_sim_accuracy": check.perSimAccuracy, "images": float64(img.N)}}
 		if w := check.warning(img, c.ref, c.refName); w != "" {
@@ -176,7 +152,57 @@ func (s *state) holdout() error {
 	}
 	s.r.Figures = append(s.r.Figures, figs...)
 	s.r.Tables = append(s.r.Tables, t)
+	s.r.Headline = append(s.r.Headline, s.headline()...)
 	return nil
+}
+
+// headline compares the best one-number baseline, and the logistic
+// regression on those numbers, with the CNN (or HOG+SVM without a CNN):
+// whether they do as well, within twice the uncertainty of the difference
+// of accuracies from the spread over simulations.
+func (s *state) headline() []string {
+	byName := map[string]classifier{}
+	for _, c := range s.results() {
+		byName[c.name] = c
+	}
+	ref, ok := byName["CNN"]
+	if !ok {
+		if ref, ok = byName["HOG+SVM"]; !ok {
+			return nil
+		}
+	}
+	var best classifier
+	for _, f := range oneNumber {
+		if c, ok := byName[f.name]; ok && (best.name == "" || c.holdout.img.Accuracy > best.holdout.img.Accuracy) {
+			best = c
+		}
+	}
+	var out []string
+	for i, c := range []classifier{best, byName[logisticName]} {
+		if c.name == "" {
+			continue
+		}
+		a, b := c.holdout, ref.holdout
+		diff := b.img.Accuracy - a.img.Accuracy
+		sigma := math.Hypot(a.check.accSigma, b.check.accSigma)
+		what := "A single number per image, the " + c.name + ","
+		if i == 1 {
+			what = "A logistic regression on the four moments of the log-Σ PDF and the power-spectrum slope"
+		}
+		figs := fmt.Sprintf("holdout accuracy %.3f (per simulation %.3f) against %.3f (%.3f) for the %s",
+			a.img.Accuracy, a.check.perSimAccuracy, b.img.Accuracy, b.check.perSimAccuracy, ref.name)
+		switch {
+		case math.IsNaN(sigma):
+			out = append(out, fmt.Sprintf("%s gets %s (too few holdout simulations to say whether they differ).", what, figs))
+		case diff <= 2*sigma:
+			out = append(out, fmt.Sprintf("%s does as well as the %s: %s; the difference, %+.3f, is within 2σ = %.3f (σ from the spread over simulations).",
+				what, ref.name, figs, diff, 2*sigma))
+		default:
+			out = append(out, fmt.Sprintf("The %s does better than %s: %s; the difference, %+.3f, exceeds 2σ = %.3f (σ from the spread over simulations).",
+				ref.name, strings.ToLower(what[:1])+strings.TrimSuffix(what[1:], ","), figs, diff, 2*sigma))
+		}
+	}
+	return out
 }
 
 // results are the classifiers that passed the sanity check.

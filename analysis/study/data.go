@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/turbindex/turbindex/analysis/hog"
+	"github.com/turbindex/turbindex/analysis/moments"
 	"github.com/turbindex/turbindex/analysis/spectrum"
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/train/dataset"
@@ -14,9 +15,10 @@ import (
 
 // data are images of the study, raw (log10 Σ), and their features.
 type data struct {
-	images []dataset.Image
-	hog    [][]float64
-	slope  []float64
+	images  []dataset.Image
+	hog     [][]float64
+	slope   []float64         // slope of the power spectrum of log Σ
+	moments []moments.Moments // of the log-Σ PDF
 }
 
 // computeFeatures computes the features of d's images of side size.
@@ -25,8 +27,16 @@ func (d *data) computeFeatures(size int) error {
 	if d.hog, err = hogOf(d.images, size); err != nil {
 		return err
 	}
-	d.slope, err = slopes(d.images, size)
-	return err
+	if d.slope, err = slopes(d.images, size); err != nil {
+		return err
+	}
+	d.moments = make([]moments.Moments, len(d.images))
+	for i, im := range d.images {
+		if d.moments[i], err = moments.Of(im.Pix); err != nil {
+			return fmt.Errorf("%s: %w", im.Label.ID, err)
+		}
+	}
+	return nil
 }
 
 func (d *data) where(pred func(dataset.Label) bool) *data {
@@ -36,6 +46,7 @@ func (d *data) where(pred func(dataset.Label) bool) *data {
 			out.images = append(out.images, im)
 			out.hog = append(out.hog, d.hog[i])
 			out.slope = append(out.slope, d.slope[i])
+			out.moments = append(out.moments, d.moments[i])
 		}
 	}
 	return out

@@ -84,6 +84,7 @@ var stages = []stage{
 	{"features", (*state).features},
 	{"HOG+SVM", (*state).hogSVM},
 	{"power-spectrum slope", (*state).slope},
+	{"baselines", (*state).baselines},
 	{"CNN", (*state).cnn},
 	{"holdout", (*state).holdout},
 	{"regression", (*state).regression},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turbindex/turbindex/analysis/moments"
 	"github.com/turbindex/turbindex/analysis/report"
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
@@ -60,7 +61,7 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Tables) != 3 || len(back.Tables[0].Rows) != 2 {
+	if len(back.Tables) != 3 || len(back.Tables[0].Rows) != 6 || len(back.Tables[1].Rows) != 5 {
 		t.Fatalf("tables: %+v", back.Tables)
 	}
 	for i, row := range back.Tables[0].Rows {
@@ -72,6 +73,9 @@ func TestRun(t *testing.T) {
 	if n := back.Tables[1].Rows[0].Values["images"]; n != 48*2 {
 		t.Errorf("regression on %v holdout images, want 96 (two sweep simulations)", n)
 	}
+	if len(back.Headline) != 2 {
+		t.Errorf("headline %q", back.Headline)
+	}
 	if _, err := os.Stat(filepath.Join(o.Out, "index.html")); err != nil {
 		t.Error(err)
 	}
@@ -79,7 +83,7 @@ func TestRun(t *testing.T) {
 
 // synthetic returns a study state whose train and holdout images carry
 // made-up features: sims simulations per class of per images each, the
-// first HOG feature and the slope 3σ apart between the classes, and the
+// first HOG feature, the slope, the standard deviation and the kurtosis 3σ apart between the classes, and the
 // first training image of class first.
 func synthetic(t *testing.T, sims, per int, first string) *state {
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -103,6 +107,8 @@ func synthetic(t *testing.T, sims, per int, first string) *state {
 					d.images = append(d.images, dataset.Image{Label: dataset.Label{ID: id, Class: class}})
 					d.hog = append(d.hog, []float64{shift + rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()})
 					d.slope = append(d.slope, -3+0.5*shift+0.5*rng.NormFloat64())
+					d.moments = append(d.moments, moments.Moments{Mean: rng.NormFloat64(), Std: 1 - 0.1*shift + 0.1*rng.NormFloat64(),
+						Skewness: rng.NormFloat64(), Kurtosis: shift + rng.NormFloat64()})
 				}
 			}
 		}
@@ -121,17 +127,25 @@ func TestFirstSampleClass(t *testing.T) {
 			if got := s.clsTrain.images[0].Label.Class; got != first {
 				t.Fatalf("first training image is %s", got)
 			}
-			for _, st := range []func(*state) error{(*state).hogSVM, (*state).slope, (*state).holdout} {
+			for _, st := range []func(*state) error{(*state).hogSVM, (*state).slope, (*state).baselines, (*state).holdout} {
 				if err := st(s); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for _, row := range s.r.Tables[0].Rows {
+				if row.Method == "skewness of log Σ" { // no signal in the skewness
+					continue
+				}
 				// The classes are 3σ apart: a threshold halfway gets 93 %,
 				// inverted scores 7 %.
 				if row.Values["accuracy"] < 0.85 || row.Values["auc"] < 0.9 || row.Values["per_sim_accuracy"] < 0.9 || row.Warning != "" {
 					t.Errorf("%s: %v %s", row.Method, row.Values, row.Warning)
 				}
+			}
+			// The standard deviation separates the classes as well as the
+			// HOG feature does.
+			if h := s.r.Headline; len(h) != 2 || !strings.Contains(h[0], "the std of log Σ, does as well as the HOG+SVM") {
+				t.Errorf("headline %q", h)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ package pyref
 import (
 	"bytes"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -33,7 +34,15 @@ func Python(t testing.TB, modules, debs string) string {
 // fails the test with Python's standard error if the script fails.
 func Run(t testing.TB, py, script string, args ...string) string {
 	t.Helper()
+	return RunInput(t, py, script, "", args...)
+}
+
+// RunInput is Run with stdin as the script's standard input, for data too
+// large for the command line.
+func RunInput(t testing.TB, py, script, stdin string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

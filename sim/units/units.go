@@ -18,7 +18,15 @@ const (
 	Myr          = 1e6 * Year            // s
 	Boltzmann    = 1.380649e-16          // erg K⁻¹
 	HydrogenMass = 1.6735575e-24         // g, mass of a hydrogen atom (the m_H of μ m_H)
+	SolarMass    = 1.98847e33            // g (IAU 2015 nominal GM☉ over CODATA 2018 G)
 )
+
+// MuH2 is the mass per hydrogen molecule in units of m_H, helium and metals
+// included (X = 0.71, Y = 0.27, Z = 0.02: Kauffmann et al. 2008, A&A 487,
+// 993, appendix A.1): Σ = MuH2 m_H N(H₂). It is not the mean molecular
+// weight per free particle μ = 2.37 of the simulations' sound speed, which
+// counts the helium atoms as particles.
+const MuH2 = 2.8
 
 // System converts between code units and cgs for one run.
 type System struct {

@@ -51,6 +51,9 @@ func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writeEvalPredictions(dir, split, images, pred); err != nil {
+		return nil, err
+	}
 	out := &Metrics{Task: cfg.Task, Split: split, Model: "best.cnn"}
 	ids := make([]string, len(images))
 	for i, im := range images {
@@ -164,11 +167,7 @@ func sweep(dir string, cfg Config, model *cnn.Model, log *slog.Logger, out *Metr
 		return nil
 	}
 	for _, im := range set.Images {
-		if sc.PerImage {
-			dataset.PerImage(im.Pix)
-		} else {
-			sc.Stats.Apply(im.Pix)
-		}
+		sc.standardise(im.Pix)
 	}
 	pred, _, _, err := predict(model, Classify, set.Images)
 	if err != nil {
@@ -279,11 +278,7 @@ func Embed(dir string, log *slog.Logger) error {
 	}
 	var b bytes.Buffer
 	for i, im := range set.Images {
-		if cfg.PerImage {
-			dataset.PerImage(im.Pix)
-		} else {
-			cfg.Stats.Apply(im.Pix)
-		}
+		cfg.standardise(im.Pix)
 		emb, err := model.Embed(im.Pix)
 		if err != nil {
 			return err
@@ -323,11 +318,7 @@ func PredictImages(dir string, images []dataset.Image) ([]float32, error) {
 		}
 		start := len(x)
 		x = append(x, im.Pix...)
-		if cfg.PerImage {
-			dataset.PerImage(x[start:])
-		} else {
-			cfg.Stats.Apply(x[start:])
-		}
+		cfg.standardise(x[start:])
 	}
 	return model.Predict(x)
 }

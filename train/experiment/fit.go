@@ -57,8 +57,13 @@ type Config struct {
 	Epochs    int            `json:"epochs"`
 	Seed      uint64         `json:"seed"`
 	CNN       cnn.Config     `json:"cnn"`
+	Augment   *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
+	Debias    *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
 	Created   string         `json:"created,omitempty"`
 	Extra     map[string]any `json:"extra,omitempty"`
+	// PixelPc is the pixel size of the images in pc: the box edge over
+	// twice ImageSize (an image is a quadrant of a map).
+	PixelPc float64 `json:"pixel_pc,omitempty"`
 	// InitFrom is the run directory (absolute) whose best model's
 	// convolution blocks started this run (transfer learning); "" for a
 	// random start. CNN.Freeze says whether they were then kept fixed.
@@ -110,45 +115,25 @@ func batchOf(task string, images []dataset.Image, idx []int, x, y []float32) ([]
 // loadSplits loads the given splits of the task's classes and standardises
 // them (with the training statistics st, or per image).
 func loadSplits(cfg *Config, splits []string, log *slog.Logger) (map[string][]dataset.Image, error) {
-	m, err := campaign.ReadFile(cfg.Manifest)
+	out, err := rawSplits(cfg, splits, warner(log))
 	if err != nil {
 		return nil, err
 	}
-	set, err := dataset.Load(m, cfg.Snapshots, dataset.Options{
-		Size: cfg.ImageSize, Splits: splits, Classes: classesFor(cfg.Task), Cache: cfg.Cache,
-		Warn: func(msg string) {
-			if log != nil {
-				log.Warn(msg)
-			}
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if cfg.ImageSize == 0 {
-		cfg.ImageSize = set.Size
-	}
-	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
-		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
-			return nil, err
-		}
-	}
-	out := map[string][]dataset.Image{}
-	for _, sp := range splits {
-		images, err := set.Split(sp)
-		if err != nil {
-			return nil, fmt.Errorf("%s task: %w", cfg.Task, err)
-		}
+	for _, images := range out {
 		for _, im := range images {
-			if cfg.PerImage {
-				dataset.PerImage(im.Pix)
-			} else {
-				cfg.Stats.Apply(im.Pix)
-			}
+			cfg.standardise(im.Pix)
 		}
-		out[sp] = images
 	}
 	return out, nil
+}
+
+// warner returns a function that logs a warning (or nothing without a log).
+func warner(log *slog.Logger) func(string) {
+	return func(msg string) {
+		if log != nil {
+			log.Warn(msg)
+		}
+	}
 }
 
 // Fit trains a model as cfg says and writes the run directory dir. With
@@ -186,13 +171,31 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return fmt.Errorf("run directory %s already holds a run: resume it, or write elsewhere", dir)
 		}
 	}
-	data, err := loadSplits(&cfg, []string{campaign.Train, campaign.Test}, opt.Log)
+	if cfg.Debias != nil && cfg.Task != Classify {
+		return fmt.Errorf("--debias: only for the %s task", Classify)
+	}
+	data, err := rawSplits(&cfg, []string{campaign.Train, campaign.Test}, warner(opt.Log))
 	if err != nil {
 		return err
 	}
 	train, val := trainSubset(data[campaign.Train], cfg.TrainFraction), data[campaign.Test]
+	for _, im := range val {
+		cfg.standardise(im.Pix)
+	}
+	ts, err := newTrainingSet(&cfg, train, model == nil)
+	if err != nil {
+		return err
+	}
+	if !ts.raw {
+		for _, im := range train {
+			cfg.standardise(im.Pix)
+		}
+	}
 	if model == nil {
 		cfg.CNN.Task, cfg.CNN.ImageSize = cfg.Task, cfg.ImageSize
+		if cfg.Debias != nil {
+			cfg.CNN.Debias, cfg.CNN.DebiasLambda = true, cfg.Debias.Lambda
+		}
 		if model, err = cnn.New(cfg.CNN); err != nil {
 			return err
 		}
@@ -209,11 +212,21 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	}
 	if opt.Log != nil {
 		opt.Log.Info("training", "task", cfg.Task, "train_images", len(train), "train_simulations", simulations(train), "val_images", len(val),
-			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1)
+			"image_size", cfg.ImageSize, "epochs", cfg.Epochs, "from_epoch", len(history)+1,
+			"augment", cfg.Augment != nil, "debias", cfg.Debias != nil)
 	}
+	// Training accuracy is measured in inference mode on a fixed subset of
+	// the (unaugmented) training images, so that an epoch's cost stays that
+	// of training.
+	sub := train
+	if len(sub) > 4096 {
+		sub = subset(train, 4096, cfg.Seed)
+	}
+	sub = ts.standardised(sub)
 	batch := cfg.CNN.Batch
 	x := make([]float32, 0, batch*cfg.ImageSize*cfg.ImageSize)
 	y := make([]float32, 0, batch)
+	var nu []float32
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted before epoch %d (the run can be resumed): %w", epoch, err)
@@ -221,11 +234,19 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		t0 := time.Now()
 		order := shuffled(len(train), cfg.Seed, epoch)
 		prog := progress.New(opt.Progress, opt.Log, fmt.Sprintf("epoch %d/%d", epoch, cfg.Epochs), float64(len(order)), opt.LogInterval)
-		var sum float64
+		var sum, nsum float64
 		for b := 0; b < len(order); b += batch {
 			idx := order[b:min(b+batch, len(order))]
-			x, y = batchOf(cfg.Task, train, idx, x, y)
-			loss, err := model.TrainStep(x, y)
+			if x, y, nu, err = ts.batch(epoch, idx, x, y, nu); err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+			var loss, nloss float64
+			if cfg.Debias != nil {
+				loss, nloss, err = model.TrainStepDebias(x, y, nu)
+				nsum += nloss * float64(len(idx))
+			} else {
+				loss, err = model.TrainStep(x, y)
+			}
 			if err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
@@ -236,11 +257,8 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
 		}
 		e := Epoch{Epoch: epoch, TrainLoss: sum / float64(len(order))}
-		// Accuracy on the training images in inference mode (no dropout), on
-		// a fixed subset so that an epoch's cost stays that of training.
-		sub := train
-		if len(sub) > 4096 {
-			sub = subset(train, 4096, cfg.Seed)
+		if cfg.Debias != nil && opt.Log != nil {
+			opt.Log.Info("nuisance head", "epoch", epoch, "lambda", cfg.Debias.Lambda, "mse", nsum/float64(len(order)))
 		}
 		if _, e.TrainAcc, err = evaluate(model, cfg.Task, sub); err != nil {
 			return err
