@@ -25,6 +25,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/cnn/cuda"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
@@ -101,11 +102,15 @@ func main() {
 func runCmd(args []string, flags func(fs *flag.FlagSet) func(run string) error) error {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	run := fs.String("run", "", "run `directory` written by train fit")
+	device := deviceFlag(fs, cli.Logger(os.Stderr))
 	do := flags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cli.Required(fs, "run"); err != nil {
+		return err
+	}
+	if _, err := device(); err != nil {
 		return err
 	}
 	return do(*run)
@@ -135,13 +140,18 @@ func fitCmd(args []string, log *slog.Logger) error {
 	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	tl := transferFlags(fs)
+	device := deviceFlag(fs, log)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cli.Required(fs, "out"); err != nil {
 		return err
 	}
-	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	dev, err := device()
+	if err != nil {
+		return err
+	}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed, Device: string(dev)}
 	if err := tl.apply(&cfg, *resume); err != nil {
 		return err
 	}
@@ -181,11 +191,30 @@ func fitCmd(args []string, log *slog.Logger) error {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
-	err := experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 	if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err
+}
+
+// deviceFlag registers --device on fs. The function it returns resolves
+// the choice (cuda.Resolve) once the flags are parsed, and logs where the
+// network runs and why.
+func deviceFlag(fs *flag.FlagSet, log *slog.Logger) func() (cuda.Device, error) {
+	s := fs.String("device", string(cuda.Auto), "where the network runs: auto (CUDA when a usable GPU is found, else the CPU), cpu or cuda")
+	return func() (cuda.Device, error) {
+		d, err := cuda.ParseDevice(*s)
+		if err != nil {
+			return "", cli.Usage(fmt.Errorf("--device: %w", err))
+		}
+		use, why, err := cuda.Resolve(d)
+		if err != nil {
+			return "", fmt.Errorf("--device %s: %w", d, err)
+		}
+		log.Info("device", "use", string(use), "why", why)
+		return use, nil
+	}
 }
 
 func report(m *experiment.Metrics) {
