@@ -112,8 +112,8 @@ func synthmapCmd(args []string) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return cli.Usage(errors.New("--out is required"))
+	if err := cli.Required(fs, "out"); err != nil {
+		return err
 	}
 	m, err := skymap.Synthetic(o)
 	if err != nil {
