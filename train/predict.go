@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -23,9 +22,10 @@ func mapFlags(fs *flag.FlagSet) (fitsPath *string, opt func() (skymap.Options, e
 	unit := fs.String("units", "", "unit of the map's values, overriding BUNIT: "+strings.Join(skymap.Units, ", ")+" (cm-2 is N(H2))")
 	return fitsPath, func() (skymap.Options, error) {
 		o := skymap.Options{HDU: *hdu, Slice: *slice, PixelPc: *pixel, DistancePc: *dist, Unit: *unit}
+		if err := cli.Required(fs, "fits"); err != nil {
+			return o, err
+		}
 		switch {
-		case *fitsPath == "":
-			return o, cli.Usage(errors.New("--fits is required"))
 		case *pixel < 0:
 			return o, cli.Usage(fmt.Errorf("--pixel-scale %g: must be positive", *pixel))
 		case *dist < 0:

@@ -143,10 +143,10 @@ func warner(log *slog.Logger) func(string) {
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	if cfg.Task != Classify && cfg.Task != Regress {
-		return fmt.Errorf("--task %q: want %s or %s", cfg.Task, Classify, Regress)
+		return fmt.Errorf("task %q: want %s or %s", cfg.Task, Classify, Regress)
 	}
 	if cfg.Epochs < 1 {
-		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
+		return fmt.Errorf("epochs %d: must be at least 1", cfg.Epochs)
 	}
 	if err := checkFraction(cfg.TrainFraction); err != nil {
 		return err
@@ -171,7 +171,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 		if _, err := os.Stat(filepath.Join(dir, "history.csv")); err == nil {
-			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
+			return fmt.Errorf("run directory %s already holds a run: resume it, or write elsewhere", dir)
 		}
 	}
 	if cfg.Debias != nil && cfg.Task != Classify {
@@ -232,7 +232,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	var nu []float32
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
+			return fmt.Errorf("interrupted before epoch %d (the run can be resumed): %w", epoch, err)
 		}
 		t0 := time.Now()
 		order := shuffled(len(train), cfg.Seed, epoch)
@@ -254,7 +254,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("epoch %d: the loss is %v: lower --lr", epoch, loss)
+				return fmt.Errorf("epoch %d: the loss is %v: lower the learning rate", epoch, loss)
 			}
 			sum += loss * float64(len(idx))
 			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
