@@ -34,6 +34,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/train/autoenc"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"
@@ -64,6 +65,8 @@ type Config struct {
 	// PixelPc is the pixel size of the images in pc: the box edge over
 	// twice ImageSize (an image is a quadrant of a map).
 	PixelPc float64 `json:"pixel_pc,omitempty"`
+	// AE is the autoencoder's architecture (task autoencode).
+	AE *autoenc.Config `json:"autoencoder,omitempty"`
 	// InitFrom is the run directory (absolute) whose best model's
 	// convolution blocks started this run (transfer learning); "" for a
 	// random start. CNN.Freeze says whether they were then kept fixed.
@@ -142,6 +145,9 @@ func warner(log *slog.Logger) func(string) {
 // Fit trains a model as cfg says and writes the run directory dir. With
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
+	if cfg.Task == Autoencode {
+		return fitAutoencoder(ctx, dir, cfg, opt)
+	}
 	if cfg.Task != Classify && cfg.Task != Regress {
 		return fmt.Errorf("task %q: want %s or %s", cfg.Task, Classify, Regress)
 	}
