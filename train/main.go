@@ -9,6 +9,7 @@
 //	train embed    --run run/
 //	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
 //	train probe    --run run/
+//	train search   --space space.toml --trials K --out dir/ | --trial I --out dir/ | --summarise --out dir/
 //	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
@@ -40,6 +41,7 @@ commands:
   embed     penultimate-layer activations of holdout images (embeddings.csv)
   predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
+  search    hyper-parameter search: plan trials (--space), run one (--trial), --summarise
   transfer  transfer learning against training from scratch at fractions of the training set
 
 Run 'train <command> -h' for the flags of a command.
@@ -57,6 +59,7 @@ func main() {
 		"images":   imagesCmd,
 		"fit":      func(args []string) error { return fitCmd(args, log) },
 		"transfer": func(args []string) error { return transferCmd(args, log) },
+		"search":   func(args []string) error { return searchCmd(args, log) },
 		"eval": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
@@ -93,7 +96,7 @@ func main() {
 				return func(run string) error { return experiment.Embed(run, log) }
 			})
 		},
-	}, nil)
+	}, status)
 }
 
 // runCmd parses the flags of a command that works on a run directory:
