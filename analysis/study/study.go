@@ -54,7 +54,11 @@ import (
 type Options struct {
 	Manifest, Snapshots string
 	Out                 string    // report directory
-	CNN, CNNRegress     string    // run directories of `train fit` (optional)
+	// CNN are run directories of `train fit --task classify` (optional):
+	// several runs, for instance the same network under different
+	// normalisations, are compared side by side.
+	CNN        []string
+	CNNRegress string    // run directory of `train fit --task regress` (optional)
 	ImageSize           int       // pixels; 0 = N/2
 	Cache               string    // image cache directory (optional)
 	Folds               int       // cross-validation folds for C and γ
@@ -87,6 +91,7 @@ var stages = []stage{
 	{"baselines", (*state).baselines},
 	{"CNN", (*state).cnn},
 	{"holdout", (*state).holdout},
+	{"protocols", (*state).protocols},
 	{"regression", (*state).regression},
 	{"t-SNE", (*state).tsne},
 	{"zoom", (*state).zoom},
@@ -102,7 +107,7 @@ type state struct {
 	size     int // image side in pixels
 	// all holds every image; the others are its parts: Kolmogorov and
 	// Burgers (cls) or sweep (sw) images of the train or holdout split.
-	all, clsTrain, clsHold, swTrain, swHold *data
+	all, clsTrain, clsTest, clsHold, swTrain, swHold *data
 	gammas                                  []float64 // RBF γ grid for the HOG features
 
 	classifiers []classifier
@@ -178,6 +183,7 @@ func (s *state) features() error {
 	s.log.Info("features", "hog_dims", len(s.all.hog[0]))
 	isClass := func(l dataset.Label) bool { return l.Class != campaign.Sweep }
 	s.clsTrain = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Train })
+	s.clsTest = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Test })
 	s.clsHold = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Holdout })
 	s.swTrain = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Train })
 	s.swHold = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Holdout })
