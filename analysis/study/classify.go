@@ -99,29 +99,8 @@ func (s *state) cnn() error {
 			}
 		}
 		seen[name] = true
-		c := classifier{name: name, ref: math.NaN(), protocol: cfg.Normalise.Describe(),
-			score: func(d *data) ([]float64, error) {
-				p, err := experiment.PredictImages(run, d.images)
-				if err != nil {
-					return nil, err
-				}
-				out := make([]float64, len(p))
-				for i, v := range p {
-					out[i] = float64(v) - 0.5 // P(Burgers) − ½
-				}
-				return out, nil
-			},
-			prob: func(score []float64) []float64 {
-				out := make([]float64, len(score))
-				for i, v := range score {
-					out[i] = v + 0.5
-				}
-				return out
-			}}
-		if h, err := experiment.ReadHistory(run); err == nil && len(h) > 0 {
-			best := slices.MinFunc(h, func(a, b experiment.Epoch) int { return cmpFloat(a.ValLoss, b.ValLoss) })
-			c.ref, c.refName = best.ValAcc, fmt.Sprintf("test-split accuracy of the best epoch (%d)", best.Epoch)
-		}
+		c := s.cnnClassifier(name, run)
+		c.protocol = cfg.Normalise.Describe()
 		s.r.Parameters["cnn: "+name] = fmt.Sprintf("%s (%s, %d epochs)", run, c.protocol, cfg.Epochs)
 		s.classifiers = append(s.classifiers, c)
 	}
@@ -132,6 +111,33 @@ func (s *state) cnn() error {
 		}})
 	}
 	return nil
+}
+
+// cnnClassifier is the best model of the classifier run in dir, named name;
+// its own estimate is the test-split accuracy of its best epoch.
+func (s *state) cnnClassifier(name, dir string) classifier {
+	c := classifier{name: name, ref: math.NaN(), score: func(d *data) ([]float64, error) {
+		p, err := experiment.PredictImages(dir, d.images)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(p))
+		for i, v := range p {
+			out[i] = float64(v) - 0.5 // P(Burgers) − ½
+		}
+		return out, nil
+	}, prob: func(score []float64) []float64 {
+		out := make([]float64, len(score))
+		for i, v := range score {
+			out[i] = v + 0.5
+		}
+		return out
+	}}
+	if h, err := experiment.ReadHistory(dir); err == nil && len(h) > 0 {
+		best := slices.MinFunc(h, func(a, b experiment.Epoch) int { return cmpFloat(a.ValLoss, b.ValLoss) })
+		c.ref, c.refName = best.ValAcc, fmt.Sprintf("test-split accuracy of the best epoch (%d)", best.Epoch)
+	}
+	return c
 }
 
 func cmpFloat(a, b float64) int {

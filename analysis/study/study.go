@@ -53,27 +53,36 @@ import (
 // Options configure a study.
 type Options struct {
 	Manifest, Snapshots string
-	Out                 string    // report directory
+	Out                 string // report directory
 	// CNN are run directories of `train fit --task classify` (optional):
 	// several runs, for instance the same network under different
 	// normalisations, are compared side by side.
-	CNN        []string
-	CNNRegress string    // run directory of `train fit --task regress` (optional)
-	ImageSize           int       // pixels; 0 = N/2
-	Cache               string    // image cache directory (optional)
-	Folds               int       // cross-validation folds for C and γ
-	Cs, GammaScales     []float64 // grid of C, and of γ in units of 1/(number of features)
-	TSNEPoints          int       // at most this many points per t-SNE map
-	Zooms               []float64 // zoom factors of the invariance test
-	Seed                uint64
-	Log                 *slog.Logger
-	Progress            io.Writer // terminal for a progress bar over the study's stages (optional)
+	CNN             []string
+	CNNRegress      string    // run directory of `train fit --task regress` (optional)
+	ImageSize       int       // pixels; 0 = N/2
+	Cache           string    // image cache directory (optional)
+	Folds           int       // cross-validation folds for C and γ
+	Cs, GammaScales []float64 // grid of C, and of γ in units of 1/(number of features)
+	TSNEPoints      int       // at most this many points per t-SNE map
+	Zooms           []float64 // zoom factors of the invariance test
+	// CNNAugmented are classifier runs trained with augmentation (train fit
+	// --augment), compared with every method; CNNDebias are runs trained
+	// with --debias, each with its probe.json (train probe).
+	CNNAugmented, CNNDebias []string
+	// The test-time degradations (package degrade), besides none: beam
+	// FWHMs in pixels, signal-to-noise ratios of log Σ, and background
+	// gradients in units of each image's σ(log Σ).
+	Beams, SNRs, Gradients []float64
+	Seed                   uint64
+	Log                    *slog.Logger
+	Progress               io.Writer // terminal for a progress bar over the study's stages (optional)
 }
 
 // Defaults returns the study's default settings.
 func Defaults() Options {
 	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3},
-		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1}
+		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1,
+		Beams: []float64{1, 2, 4, 8}, SNRs: []float64{100, 30, 10, 3}, Gradients: []float64{0.5, 1, 2, 4}}
 }
 
 // stage is one step of Run.
@@ -90,11 +99,14 @@ var stages = []stage{
 	{"power-spectrum slope", (*state).slope},
 	{"baselines", (*state).baselines},
 	{"CNN", (*state).cnn},
+	{"augmented CNN", (*state).augmented},
 	{"holdout", (*state).holdout},
 	{"protocols", (*state).protocols},
 	{"regression", (*state).regression},
 	{"t-SNE", (*state).tsne},
 	{"zoom", (*state).zoom},
+	{"telescope", (*state).telescope},
+	{"debiasing", (*state).debias},
 }
 
 // state is what the stages share.
@@ -108,7 +120,7 @@ type state struct {
 	// all holds every image; the others are its parts: Kolmogorov and
 	// Burgers (cls) or sweep (sw) images of the train or holdout split.
 	all, clsTrain, clsTest, clsHold, swTrain, swHold *data
-	gammas                                  []float64 // RBF γ grid for the HOG features
+	gammas                                           []float64 // RBF γ grid for the HOG features
 
 	classifiers []classifier
 	regressors  []regressor

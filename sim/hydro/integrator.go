@@ -29,6 +29,7 @@ type Solver struct {
 
 	star, prim *Fields
 	faces      faceRows
+	kern       kernels
 }
 
 // NewSolver makes a solver for the block of rank c in decomposition dec with
@@ -54,7 +55,8 @@ func NewSolver(c comm.Comm, dec mesh.Decomposition, bc [3]BoundaryKind, dx [3]fl
 		star:  NewFields(b),
 		prim:  NewFields(b),
 	}
-	s.faces = newFaceRows(max(b.Size[0]+1, b.Size[1], b.Size[2]))
+	s.kern = defaultKernels()
+	s.faces = newFaceRows(max(b.Size[0]+1, b.Size[1], b.Size[2]), s.kern)
 	return s, nil
 }
 
@@ -143,15 +145,7 @@ func (s *Solver) Step(dt float64) error {
 func (s *Solver) primitives(u *Fields) {
 	w := s.prim
 	copy(w.Rho, u.Rho)
-	mx, my, mz := u.M[0], u.M[1], u.M[2]
-	vx, vy, vz := w.M[0][:len(mx)], w.M[1][:len(mx)], w.M[2][:len(mx)]
-	my, mz = my[:len(mx)], mz[:len(mx)]
-	for c, r := range u.Rho[:len(mx)] {
-		iv := 1 / r
-		vx[c] = mx[c] * iv
-		vy[c] = my[c] * iv
-		vz[c] = mz[c] * iv
-	}
+	s.kern.prim(u.Rho, u.M[0], u.M[1], u.M[2], w.M[0], w.M[1], w.M[2], len(u.Rho))
 }
 
 // update subtracts dt times the flux divergence of s.prim from the interior

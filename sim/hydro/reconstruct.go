@@ -9,9 +9,11 @@ import "math"
 func mc(dm, dp float64) float64 {
 	// Branch-free: s is the sign of Δ−; if Δ+ has the other sign one of the
 	// candidates is negative and the clamp at zero gives a flat profile.
+	// minpd and maxpd are the vector instructions' min and max (kernels.go);
+	// maxpd(·, 0) makes a zero slope +0 and a NaN one 0.
 	s := math.Copysign(1, dm)
 	c := 0.5 * (dm + dp)
-	return s * max(0, min(c*s, 2*dm*s, 2*dp*s))
+	return s * maxpd(minpd(minpd(c*s, 2*dm*s), 2*dp*s), 0)
 }
 
 // plm returns the reconstructed values on both sides of the face between
@@ -20,7 +22,7 @@ func mc(dm, dp float64) float64 {
 // that of cell b at its left face, slopes limited by mc.
 func plm(am, a, b, bp float64) (left, right float64) {
 	d := b - a
-	left = a + 0.5*mc(a-am, d)
-	right = b - 0.5*mc(d, bp-b)
+	left = a + float64(0.5*mc(a-am, d))
+	right = b - float64(0.5*mc(d, bp-b))
 	return
 }

@@ -11,11 +11,13 @@ import "math"
 // Every operation is symmetric under mirroring (swap L and R, negate normal
 // velocities), so mirrored problems give mirrored results bit for bit.
 func llf(rl, ul, vl, wl, rr, ur, vr, wr float64) (fr, fu, fv, fw float64) {
-	a := math.Max(math.Abs(ul), math.Abs(ur)) + 1
+	// Products are rounded before they are added (no FMA) and max is the
+	// vector instruction's, so the assembly kernels give the same bits.
+	h := 0.5 * (maxpd(math.Abs(ul), math.Abs(ur)) + 1)
 	ml, mr := rl*ul, rr*ur // normal momentum = normal mass flux
-	fr = 0.5*(ml+mr) - 0.5*a*(rr-rl)
-	fu = 0.5*(ml*ul+rl+(mr*ur+rr)) - 0.5*a*(mr-ml)
-	fv = 0.5*(ml*vl+mr*vr) - 0.5*a*(rr*vr-rl*vl)
-	fw = 0.5*(ml*wl+mr*wr) - 0.5*a*(rr*wr-rl*wl)
+	fr = float64(0.5*(ml+mr)) - float64(h*(rr-rl))
+	fu = float64(0.5*((float64(ml*ul)+rl)+(float64(mr*ur)+rr))) - float64(h*(mr-ml))
+	fv = float64(0.5*(float64(ml*vl)+float64(mr*vr))) - float64(h*(float64(rr*vr)-float64(rl*vl)))
+	fw = float64(0.5*(float64(ml*wl)+float64(mr*wr))) - float64(h*(float64(rr*wr)-float64(rl*wl)))
 	return
 }

@@ -56,7 +56,7 @@ type Config struct {
 	// dataset.Normalisation); "" means dataset.TrainStats.
 	Normalise dataset.Normalisation `json:"normalise"`
 	// PerImage is how runs written before Normalise existed said
-	// Normalise = image; ReadConfig turns it into Normalise.
+	// Normalise = image; ReadConfig and Fit turn it into Normalise.
 	PerImage bool           `json:"per_image,omitempty"`
 	Stats    dataset.Stats  `json:"stats"` // training-split standardisation
 	Epochs   int            `json:"epochs"`
@@ -78,6 +78,9 @@ type Config struct {
 	// all. The standardisation statistics are those of the whole training
 	// split.
 	TrainFraction float64 `json:"train_fraction,omitempty"`
+	// Device is where the run trained: "cpu", or "cuda" with a GPU
+	// (what train's --device resolved to).
+	Device string `json:"device,omitempty"`
 }
 
 // FitOptions are the connections of a training run to the outside world.
@@ -153,7 +156,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	if err := checkFraction(cfg.TrainFraction); err != nil {
 		return err
 	}
-	cfg.Normalise = cfg.normalisation()
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
 	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
 		return err
 	}
@@ -455,23 +458,23 @@ func ReadConfig(dir string) (Config, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
-	if cfg.PerImage && cfg.Normalise == "" {
-		cfg.Normalise = dataset.PerImageStats
-	}
-	cfg.PerImage = false
-	cfg.Normalise = cfg.normalisation()
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
 	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
 }
 
-// normalisation is the run's normalisation, TrainStats if unset.
+// normalisation is the run's normalisation: Normalise, or if unset
+// PerImageStats when the old PerImage says so, else TrainStats.
 func (cfg *Config) normalisation() dataset.Normalisation {
-	if cfg.Normalise == "" {
-		return dataset.TrainStats
+	switch {
+	case cfg.Normalise != "":
+		return cfg.Normalise
+	case cfg.PerImage:
+		return dataset.PerImageStats
 	}
-	return cfg.Normalise
+	return dataset.TrainStats
 }
 
 // loadRun reads the configuration and the best model of the run in dir.
