@@ -77,8 +77,9 @@ func (st Stats) Apply(pix []float32) {
 // This removes the amplitude information: the spread of log Σ, which is
 // larger for Kolmogorov (n = 11/3) than for Burgers (n = 4) turbulence, no
 // longer reaches the model, which can then only use the morphology. That may
-// transfer better to real clouds, at the cost of part of the signal; the
-// global standardisation of ComputeStats keeps it.
+// transfer better to real clouds, at the cost of part of the signal (see
+// docs/SIGNAL.md); the global standardisation of
+// ComputeStats keeps it.
 func PerImage(pix []float32) {
 	if len(pix) == 0 {
 		return
