@@ -43,6 +43,20 @@ fit classify cnn-classify
 "$bin/train" saliency --run "$out/cnn-classify" 2>>"$out/train.log"
 fit regress cnn-regress
 
+echo "== transfer learning: the classifier from the regressor's convolutions, against from scratch"
+"$bin/train" transfer --source "$out/cnn-regress" --fractions 0.1,0.3,1 --epochs "$epochs" \
+	--out "$out/transfer" --log-every 1h 2>>"$out/train.log"
+
+echo "== hyper-parameter search (scripts/demo-space.toml; finished trials are skipped)"
+"$bin/train" search --space scripts/demo-space.toml --manifest "$manifest" --snapshots "$out/snaps" \
+	--cache "$out/cache" --out "$out/search" >/dev/null
+trials=$(($(wc -l <"$out/search/trials.csv") - 1))
+for ((i = 0; i < trials; i++)); do # what the SLURM array runs, one trial per task
+	"$bin/train" search --trial "$i" --out "$out/search" --log-every 1h >/dev/null 2>>"$out/train.log"
+done
+"$bin/train" search --summarise --out "$out/search" 2>>"$out/train.log"
+
 echo "== baselines and report"
 "$bin/analysis" run --manifest "$manifest" --snapshots "$out/snaps" --cache "$out/cache" \
-	--cnn "$out/cnn-classify" --cnn-regress "$out/cnn-regress" --out "$out/report" 2>>"$out/analysis.log"
+	--cnn "$out/cnn-classify" --cnn-regress "$out/cnn-regress" \
+	--transfer "$out/transfer" --search "$out/search" --out "$out/report" 2>>"$out/analysis.log"
