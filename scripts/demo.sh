@@ -4,10 +4,11 @@
 # Re-running reuses finished work (verified snapshots, finished trainings).
 #
 # Sizes (environment): DEMO_GRID (64), DEMO_SIMS per class (20), DEMO_EPOCHS (10),
-# DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
+# DEMO_TRIALS of the hyper-parameter search (4), DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${DEMO_GRID:-64} sims=${DEMO_SIMS:-20} epochs=${DEMO_EPOCHS:-10} out=${DEMO_OUT:-out/demo}
+trials=${DEMO_TRIALS:-4}
 bin=${BIN:-bin}
 mkdir -p "$out"
 go build -o "$bin/" ./sim ./train ./analysis
@@ -48,9 +49,8 @@ echo "== transfer learning: the classifier from the regressor's convolutions, ag
 	--out "$out/transfer" --log-every 1h 2>>"$out/train.log"
 
 echo "== hyper-parameter search (scripts/demo-space.toml; finished trials are skipped)"
-"$bin/train" search --space scripts/demo-space.toml --manifest "$manifest" --snapshots "$out/snaps" \
+"$bin/train" search --space scripts/demo-space.toml --trials "$trials" --manifest "$manifest" --snapshots "$out/snaps" \
 	--cache "$out/cache" --out "$out/search" >/dev/null
-trials=$(($(wc -l <"$out/search/trials.csv") - 1))
 for ((i = 0; i < trials; i++)); do # what the SLURM array runs, one trial per task
 	"$bin/train" search --trial "$i" --out "$out/search" --log-every 1h >/dev/null 2>>"$out/train.log"
 done

@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		t.Skip("the demo takes about a minute")
 	}
 	out := t.TempDir()
-	env := append(os.Environ(), "DEMO_GRID=32", "DEMO_SIMS=16", "DEMO_EPOCHS=2", "DEMO_OUT="+out, "BIN="+filepath.Join(out, "bin"))
+	env := append(os.Environ(), "DEMO_GRID=32", "DEMO_SIMS=16", "DEMO_EPOCHS=2", "DEMO_TRIALS=2", "DEMO_OUT="+out, "BIN="+filepath.Join(out, "bin"))
 	run := func() string {
 		cmd := exec.Command("bash", "demo.sh")
 		cmd.Env = env
@@ -79,7 +79,20 @@ func TestDemo(t *testing.T) {
 	if len(metrics.Tables[0].Rows) != 7 {
 		t.Errorf("%d classifiers in the report, want 7", len(metrics.Tables[0].Rows))
 	}
-	for _, f := range []string{"cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-regress/regress.png", "cnn-classify/saliency.png"} {
+	// The transfer study (3 fractions × 2 starts) and the search (2 trials, the winner on the
+	// holdout) are in the report.
+	if b, err := os.ReadFile(filepath.Join(out, "transfer", "transfer.csv")); err != nil || strings.Count(string(b), "\n") != 7 {
+		t.Errorf("transfer.csv: %v\n%s", err, b)
+	}
+	for _, f := range []string{"transfer_holdout.png", "transfer_curves.png", "search.png"} {
+		if !strings.Contains(string(html), `<img src="`+f+`"`) {
+			t.Errorf("the report does not show %s", f)
+		}
+	}
+	if !strings.Contains(string(html), "the winner against the default network on the holdout") {
+		t.Error("the report has no search winner against the default network")
+	}
+	for _, f := range []string{"search/winner.json", "search/summary.csv", "cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-regress/regress.png", "cnn-classify/saliency.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
