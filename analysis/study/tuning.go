@@ -64,7 +64,7 @@ func (s *state) transfer() error {
 // search reports the hyper-parameter search in Options.Search: every trial
 // ranked on the validation split, the figure of the validation score
 // against each hyper-parameter, and the winner's holdout score beside the
-// default network's (Options.CNN, evaluated by train eval).
+// default network's (the first run of Options.CNN, evaluated by train eval).
 func (s *state) search() error {
 	dir := s.o.Search
 	if dir == "" {
@@ -95,10 +95,10 @@ func (s *state) search() error {
 		}
 	}
 	add(fmt.Sprintf("search winner (trial %d)", w.Trial), w.Holdout)
-	if s.o.CNN != "" {
+	if len(s.o.CNN) > 0 {
 		var m experiment.Metrics
-		if raw, err := os.ReadFile(filepath.Join(s.o.CNN, "metrics.json")); err == nil && json.Unmarshal(raw, &m) == nil {
-			add("default network (--cnn)", &m)
+		if raw, err := os.ReadFile(filepath.Join(s.o.CNN[0], "metrics.json")); err == nil && json.Unmarshal(raw, &m) == nil {
+			add("default network (first --cnn run)", &m)
 		}
 	}
 	s.r.Tables = append(s.r.Tables, trials)
