@@ -41,6 +41,8 @@ commands:
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
   predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
+  realism   cross-validated AUC of a classifier telling the run's images from a map's tiles
+  synthmap  write a synthetic map (power-law log Σ field + point sources) as FITS, for checks
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
   search    hyper-parameter search: plan trials (--space), run one (--trial), --summarise
   transfer  transfer learning against training from scratch at fractions of the training set
@@ -73,7 +75,9 @@ func main() {
 				}
 			})
 		},
-		"predict": func(args []string) error { return predictCmd(args, log) },
+		"predict":  func(args []string) error { return predictCmd(args, log) },
+		"realism":  func(args []string) error { return realismCmd(args, log) },
+		"synthmap": synthmapCmd,
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
@@ -124,7 +128,7 @@ func fitCmd(args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("fit", flag.ContinueOnError)
 	manifest := fs.String("manifest", "", "campaign manifest `file`")
 	snaps := fs.String("snapshots", "", "snapshot `directory`")
-	task := fs.String("task", experiment.Classify, "classify (Kolmogorov vs Burgers) or regress (n of the sweep)")
+	task := fs.String("task", experiment.Classify, "classify (Kolmogorov vs Burgers), regress (n of the sweep) or autoencode (the training images, for train predict --autoencoder)")
 	epochs := fs.Int("epochs", 20, "epochs to train")
 	out := fs.String("out", "", "run `directory` to write")
 	resume := fs.Bool("resume", false, "continue the run in --out from its last epoch")
@@ -202,7 +206,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 	if _, herr := os.Stat(filepath.Join(*out, "history.csv")); err != nil && herr != nil {
 		undo()
 	}
-	if err == nil {
+	if err == nil && *task == experiment.Autoencode {
+		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.ae, recon-holdout.csv, autoencoder.json, recon_holdout.png\n", *out)
+	} else if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err

@@ -34,6 +34,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/train/autoenc"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"
@@ -64,6 +65,8 @@ type Config struct {
 	// PixelPc is the pixel size of the images in pc: the box edge over
 	// twice ImageSize (an image is a quadrant of a map).
 	PixelPc float64 `json:"pixel_pc,omitempty"`
+	// AE is the autoencoder's architecture (task autoencode).
+	AE *autoenc.Config `json:"autoencoder,omitempty"`
 	// InitFrom is the run directory (absolute) whose best model's
 	// convolution blocks started this run (transfer learning); "" for a
 	// random start. CNN.Freeze says whether they were then kept fixed.
@@ -142,11 +145,14 @@ func warner(log *slog.Logger) func(string) {
 // Fit trains a model as cfg says and writes the run directory dir. With
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
+	if cfg.Task == Autoencode {
+		return fitAutoencoder(ctx, dir, cfg, opt)
+	}
 	if cfg.Task != Classify && cfg.Task != Regress {
-		return fmt.Errorf("--task %q: want %s or %s", cfg.Task, Classify, Regress)
+		return fmt.Errorf("task %q: want %s or %s", cfg.Task, Classify, Regress)
 	}
 	if cfg.Epochs < 1 {
-		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
+		return fmt.Errorf("epochs %d: must be at least 1", cfg.Epochs)
 	}
 	if err := checkFraction(cfg.TrainFraction); err != nil {
 		return err
@@ -171,7 +177,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 		if _, err := os.Stat(filepath.Join(dir, "history.csv")); err == nil {
-			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
+			return fmt.Errorf("run directory %s already holds a run: resume it, or write elsewhere", dir)
 		}
 	}
 	if cfg.Debias != nil && cfg.Task != Classify {
@@ -232,7 +238,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	var nu []float32
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
+			return fmt.Errorf("interrupted before epoch %d (the run can be resumed): %w", epoch, err)
 		}
 		t0 := time.Now()
 		order := shuffled(len(train), cfg.Seed, epoch)
@@ -254,7 +260,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("epoch %d: the loss is %v: lower --lr", epoch, loss)
+				return fmt.Errorf("epoch %d: the loss is %v: lower the learning rate", epoch, loss)
 			}
 			sum += loss * float64(len(idx))
 			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
