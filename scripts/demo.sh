@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole study on one machine: plan a small campaign, simulate it, train
-# the CNN classifier and regressor, run the baselines and write the report.
+# the CNN classifier under three normalisations (the protocols: training-set
+# standardisation, per-image standardisation, the talk's 8-bit images) and
+# the regressor, run the baselines (HOG + SVM/SVR, power-spectrum slope,
+# moments of log Σ, logistic regression) and write the report.
 # Re-running reuses finished work (verified snapshots, finished trainings).
 #
 # Sizes (environment): DEMO_GRID (64), DEMO_SIMS per class (20), DEMO_EPOCHS (10),
@@ -38,8 +41,10 @@ fit() { # task run-directory [train fit flags of a new run...]
 	fi
 	"$bin/train" eval --run "$run" 2>>"$out/train.log"
 }
-echo "== training the CNN ($epochs epochs)"
+echo "== training the CNN ($epochs epochs; classifier under three normalisations)"
 fit classify cnn-classify
+fit classify cnn-image --normalise image
+fit classify cnn-keras8 --normalise keras8
 "$bin/train" embed --run "$out/cnn-classify" 2>>"$out/train.log"
 "$bin/train" saliency --run "$out/cnn-classify" 2>>"$out/train.log"
 fit regress cnn-regress
@@ -53,4 +58,4 @@ debias=$(for p in "$out"/cnn-debias-*/probe.json; do if [ -f "$p" ]; then dirnam
 
 echo "== baselines and report"
 "$bin/analysis" run --manifest "$manifest" --snapshots "$out/snaps" --cache "$out/cache" \
-	--cnn "$out/cnn-classify" --cnn-regress "$out/cnn-regress" "${extra[@]}" --out "$out/report" 2>>"$out/analysis.log"
+	--cnn "$out/cnn-classify,$out/cnn-image,$out/cnn-keras8" --cnn-regress "$out/cnn-regress" "${extra[@]}" --out "$out/report" 2>>"$out/analysis.log"

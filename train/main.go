@@ -133,7 +133,8 @@ func fitCmd(args []string, log *slog.Logger) error {
 	out := fs.String("out", "", "run `directory` to write")
 	resume := fs.Bool("resume", false, "continue the run in --out from its last epoch")
 	size := fs.Int("image-size", 0, "image side in pixels (0: N/2, no resampling)")
-	perImage := fs.Bool("per-image", false, "standardise each image by itself (morphology only) instead of by the training-set statistics")
+	normalise := fs.String("normalise", string(dataset.TrainStats), "how images are scaled before the network: train (standardised by the training set's pixels), image (each by itself: morphology only), keras8 (the talk's images: 8-bit grey per image, /255)")
+	perImage := fs.Bool("per-image", false, "the same as --normalise image")
 	cache := fs.String("cache", "", "image cache `directory` (decoded images, zstd shards)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling")
 	filters := cli.Ints{16, 32, 64, 64}
@@ -155,11 +156,21 @@ func fitCmd(args []string, log *slog.Logger) error {
 	if err := cli.Required(fs, "out"); err != nil {
 		return err
 	}
+	norm, err := dataset.ParseNormalisation(*normalise)
+	if err != nil {
+		return cli.Usage(fmt.Errorf("--normalise: %w", err))
+	}
+	if *perImage {
+		if norm != dataset.TrainStats && norm != dataset.PerImageStats {
+			return cli.Usage(fmt.Errorf("--per-image contradicts --normalise %s", norm))
+		}
+		norm = dataset.PerImageStats
+	}
 	dev, err := device()
 	if err != nil {
 		return err
 	}
-	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed, Device: string(dev)}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, Normalise: norm, Epochs: *epochs, Seed: *seed, Device: string(dev)}
 	if err := tl.apply(&cfg, *resume); err != nil {
 		return err
 	}
@@ -167,7 +178,6 @@ func fitCmd(args []string, log *slog.Logger) error {
 		if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
 			return err
 		}
-		var err error
 		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
 			return err
 		}
@@ -238,6 +248,10 @@ func report(m *experiment.Metrics) {
 	case m.Images != nil:
 		fmt.Printf("%s: accuracy %.3f (per simulation %.3f), AUC %.3f (per simulation %.3f), %d images\n",
 			m.Split, m.Images.Accuracy, m.PerSim.Accuracy, m.Images.AUC, m.PerSim.AUC, m.Images.N)
+		if m.Tuned != nil {
+			fmt.Printf("%s: accuracy %.3f at the threshold %.3g chosen on the test split (0.5: %.3f); calibration error (ECE) %.3f\n",
+				m.Split, m.Tuned.Accuracy, m.Tuned.Threshold, m.Images.Accuracy, m.ECE)
+		}
 	case m.RegImg != nil:
 		fmt.Printf("%s: MSE %.4g, R² %.3f, %d images\n", m.Split, m.RegImg.MSE, m.RegImg.R2, m.RegImg.N)
 	}

@@ -48,20 +48,25 @@ const (
 
 // Config is a run's settings, saved as config.json in the run directory.
 type Config struct {
-	Task      string         `json:"task"`
-	Manifest  string         `json:"manifest"`  // absolute path of the campaign manifest
-	Snapshots string         `json:"snapshots"` // absolute path of the snapshot directory
-	Cache     string         `json:"cache,omitempty"`
-	ImageSize int            `json:"image_size"` // pixels; 0 = N/2
-	PerImage  bool           `json:"per_image"`  // standardise each image by itself (morphology only)
-	Stats     dataset.Stats  `json:"stats"`      // training-split standardisation
-	Epochs    int            `json:"epochs"`
-	Seed      uint64         `json:"seed"`
-	CNN       cnn.Config     `json:"cnn"`
-	Augment   *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
-	Debias    *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
-	Created   string         `json:"created,omitempty"`
-	Extra     map[string]any `json:"extra,omitempty"`
+	Task      string `json:"task"`
+	Manifest  string `json:"manifest"`  // absolute path of the campaign manifest
+	Snapshots string `json:"snapshots"` // absolute path of the snapshot directory
+	Cache     string `json:"cache,omitempty"`
+	ImageSize int    `json:"image_size"` // pixels; 0 = N/2
+	// Normalise is how the images are scaled before the network (see
+	// dataset.Normalisation); "" means dataset.TrainStats.
+	Normalise dataset.Normalisation `json:"normalise"`
+	// PerImage is how runs written before Normalise existed said
+	// Normalise = image; ReadConfig and Fit turn it into Normalise.
+	PerImage bool           `json:"per_image,omitempty"`
+	Stats    dataset.Stats  `json:"stats"` // training-split standardisation
+	Epochs   int            `json:"epochs"`
+	Seed     uint64         `json:"seed"`
+	CNN      cnn.Config     `json:"cnn"`
+	Augment  *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
+	Debias   *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
+	Created  string         `json:"created,omitempty"`
+	Extra    map[string]any `json:"extra,omitempty"`
 	// PixelPc is the pixel size of the images in pc: the box edge over
 	// twice ImageSize (an image is a quadrant of a map).
 	PixelPc float64 `json:"pixel_pc,omitempty"`
@@ -155,6 +160,10 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 		return fmt.Errorf("epochs %d: must be at least 1", cfg.Epochs)
 	}
 	if err := checkFraction(cfg.TrainFraction); err != nil {
+		return err
+	}
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
+	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
 		return err
 	}
 	var history []Epoch
@@ -455,7 +464,33 @@ func ReadConfig(dir string) (Config, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
+	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
 	return cfg, nil
+}
+
+// normalisation is the run's normalisation: Normalise, or if unset
+// PerImageStats when the old PerImage says so, else TrainStats.
+func (cfg *Config) normalisation() dataset.Normalisation {
+	switch {
+	case cfg.Normalise != "":
+		return cfg.Normalise
+	case cfg.PerImage:
+		return dataset.PerImageStats
+	}
+	return dataset.TrainStats
+}
+
+// loadRun reads the configuration and the best model of the run in dir.
+func loadRun(dir string) (Config, *cnn.Model, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return cfg, nil, err
+	}
+	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	return cfg, model, err
 }
 
 func writeFile(path string, data []byte) error {

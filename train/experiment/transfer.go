@@ -142,8 +142,8 @@ func differs(saved, cfg Config) string {
 		return fmt.Sprintf("initialised from %q, not %q", saved.InitFrom, cfg.InitFrom)
 	case saved.TrainFraction != cfg.TrainFraction:
 		return fmt.Sprintf("train fraction %v, not %v", saved.TrainFraction, cfg.TrainFraction)
-	case saved.PerImage != cfg.PerImage:
-		return "another standardisation"
+	case saved.normalisation() != cfg.normalisation():
+		return fmt.Sprintf("normalisation %s, not %s", saved.normalisation(), cfg.normalisation())
 	case fmt.Sprint(a) != fmt.Sprint(b):
 		return fmt.Sprintf("network %+v, not %+v", a, b)
 	}
