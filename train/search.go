@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
@@ -49,8 +47,8 @@ func searchCmd(args []string, log *slog.Logger) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return cli.Usage(errors.New("--out is required"))
+	if err := cli.Required(fs, "out"); err != nil {
+		return err
 	}
 	if *trial < 0 && *space == "" && !*summarise {
 		if id, ok := os.LookupEnv("SLURM_ARRAY_TASK_ID"); ok {
@@ -107,7 +105,7 @@ func searchCmd(args []string, log *slog.Logger) error {
 		fmt.Printf("%s: %d trials (%s); run them with train search --trial I --out %s, I = 0 … %d (slurm/submit.sh --search: one array task each)\n",
 			*out, len(ts), sp.Method, *out, len(ts)-1)
 	case *trial >= 0:
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+		ctx, stop := cli.SignalContext()
 		defer stop()
 		trained, err := search.RunTrial(ctx, *out, *trial, experiment.FitOptions{Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 		if err != nil {
