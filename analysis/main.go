@@ -83,6 +83,7 @@ func runCmd(args []string) error {
 	if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
 		return err
 	}
+	undo := atomicfile.UndoMkdir(o.Out)
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ func runCmd(args []string) error {
 	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
+		undo() // a report directory this run created and did not finish
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))

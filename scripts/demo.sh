@@ -73,3 +73,24 @@ echo "== baselines and report"
 "$bin/analysis" run --manifest "$manifest" --snapshots "$out/snaps" --cache "$out/cache" \
 	--cnn "$out/cnn-classify,$out/cnn-image,$out/cnn-keras8" --cnn-regress "$out/cnn-regress" "${extra[@]}" \
 	--transfer "$out/transfer" --search "$out/search" --out "$out/report" 2>>"$out/analysis.log"
+
+# An observed map, with a holdout simulation's Σ_z map (exported to FITS as a
+# user would get it) standing in for the sky, and a synthetic map unlike the
+# simulations (another power-spectrum slope and amplitude, point sources).
+echo "== an observed map: predict, the autoencoder and the realism check"
+ae=$out/autoencoder maps=$out/maps
+if [ ! -f "$ae/autoencoder.json" ]; then
+	rm -rf "$ae"
+	"$bin/train" fit --manifest "$manifest" --snapshots "$out/snaps" --task autoencode --epochs "${DEMO_AE_EPOCHS:-5}" \
+		--lr 3e-3 --cache "$out/cache" --out "$ae" --log-every 1h 2>>"$out/train.log"
+fi
+holdout=$(grep -m1 ',kolmogorov,.*,holdout$' "$manifest" | cut -d, -f1)
+"$bin/sim" export --snapshot "$out/snaps/$holdout.tsnap" --format fits --fields sigma_z --out "$maps" --force >/dev/null
+[ -f "$maps/synthetic.fits" ] || "$bin/train" synthmap --out "$maps/synthetic.fits" --size 128 \
+	--pixel-scale "$(grep -m1 '"pixel_pc"' "$out/cnn-classify/config.json" | tr -dc '0-9.eE-')" >/dev/null
+for map in "$maps/${holdout}_sigma_z.fits" "$maps/synthetic.fits"; do
+	name=$(basename "$map" .fits)
+	echo "-- $name"
+	"$bin/train" predict --run "$out/cnn-classify" --fits "$map" --autoencoder "$ae" --out "$out/observe/$name" 2>>"$out/train.log"
+	"$bin/train" realism --run "$out/cnn-classify" --fits "$map" --out "$out/observe/$name" 2>>"$out/train.log"
+done

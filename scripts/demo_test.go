@@ -110,6 +110,17 @@ func TestDemo(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// predict, the autoencoder and realism on a holdout map and a synthetic one.
+	for _, name := range []string{"synthetic"} {
+		for _, f := range []string{"predictions.csv", "summary.json", "map.png", "realism.json"} {
+			if _, err := os.Stat(filepath.Join(out, "observe", name, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if strings.Count(stdout, "autoencoder ") != 2 || !strings.Contains(stdout, "the map is unlike the simulations") || strings.Count(stdout, "realism: cross-validated AUC") != 2 {
+		t.Errorf("the demo did not print predict's autoencoder check and realism for two maps:\n%s", stdout)
+	}
 	// A second run reuses the snapshots and the trained models.
 	simulated := func() int {
 		b, _ := os.ReadFile(filepath.Join(out, "sim.log"))
