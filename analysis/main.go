@@ -3,7 +3,7 @@
 // spectrum — plus t-SNE maps and a zoom-invariance test, and writes the
 // report of the study.
 //
-//	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/] [--cnn-regress run/] --out report/
+//	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/[,run2/,…]] [--cnn-regress run/] --out report/
 //	analysis resolution --campaign m32.csv,snaps32/,run32/ --campaign m64.csv,snaps64/,run64/ ... --out dir/
 //	analysis hog --image X.png|X.tsnap#index [flags] --out feats.csv
 //	analysis hog --images DIR|'GLOB' | --list FILE [--workers N] [flags] --out feats.csv
@@ -60,7 +60,7 @@ func runCmd(args []string) error {
 	fs.StringVar(&o.Manifest, "manifest", "", "campaign manifest `file`")
 	fs.StringVar(&o.Snapshots, "snapshots", "", "snapshot `directory`")
 	fs.StringVar(&o.Out, "out", "report", "report `directory`")
-	fs.StringVar(&o.CNN, "cnn", "", "run `directory` of a `train fit --task classify` to compare")
+	fs.Var((*cli.Strings)(&o.CNN), "cnn", "run `directories` of `train fit --task classify` to compare, comma-separated (several: the same network under different --normalise, side by side)")
 	fs.StringVar(&o.CNNRegress, "cnn-regress", "", "run `directory` of a `train fit --task regress` to compare")
 	fs.IntVar(&o.ImageSize, "image-size", 0, "image side in pixels (0: N/2; must match the CNN runs)")
 	fs.StringVar(&o.Cache, "cache", "", "image cache `directory`")
@@ -76,6 +76,8 @@ func runCmd(args []string) error {
 	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
+	fs.StringVar(&o.Transfer, "transfer", "", "`directory` of a `train transfer` study to report")
+	fs.StringVar(&o.Search, "search", "", "`directory` of a summarised `train search` to report")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	res := cli.AddResources(fs)
 	if err := cli.Parse(fs, args); err != nil {
@@ -94,11 +96,16 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	undo := atomicfile.UndoMkdir(o.Out)
+	if err := os.MkdirAll(o.Out, 0o777); err != nil {
+		return err
+	}
 	o.Limits = &lim
 	o.Log = cli.Logger(os.Stderr)
 	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
+		undo() // a report directory this run created and did not finish
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))

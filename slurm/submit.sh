@@ -3,7 +3,11 @@
 # (--dependency=afterok on the whole array), then the analysis job (afterok on training).
 # A dependent job is cancelled if what it waits for fails (--kill-on-invalid-dep=yes).
 #
-# usage: [VAR=value ...] slurm/submit.sh [--dry-run] [--help]
+# usage: [VAR=value ...] slurm/submit.sh [--dry-run] [--search] [--help]
+#
+# --search submits a hyper-parameter search instead: the array of its trials (one task per row of
+# SEARCH_DIR/trials.csv, written by `train search --space ...`), then the summary job
+# (--dependency=afterok on the array); it prints search=ID and summarise=ID.
 #
 # Prints the job IDs on stdout, one per line: sim=ID, train=ID, analysis=ID (only the STAGES
 # submitted); messages go to stderr. --dry-run prints the sbatch commands instead of running them.
@@ -14,16 +18,19 @@
 # optional; the defaults are listed in slurm/README.md. The most used:
 #
 #   MANIFEST=manifest.csv OUTDIR=snaps PER_TASK=1   rows per array task (array range from the manifest)
+#   PARALLEL=            rows a task runs at once without MPI (default: CPUs / RANKS, memory allowing)
 #   ARRAY=3,7            resubmit just these tasks (the list `sim status` prints); default: all
 #   RANKS=1 MPI=         ranks per simulation; MPI=pmix (Open MPI) or pmi2 (MPICH) runs them as
 #                        MPI ranks with srun (bin/sim from `make build-mpi`), empty: in-process
 #   ACCOUNT= PARTITION= QOS= TIME=01:00:00 THROTTLE=100 MEM_PER_CPU= MODULES= SETUP=
 #   TRAIN_GRES=gpu:1 (empty: no GPU) TRAIN_CMD=... ANALYSIS_CMD=... STAGES=sim,train,analysis
+#   --search: SEARCH_DIR=search SEARCH_CPUS=2 SEARCH_TIME=01:00:00 SEARCH_GRES= (ARRAY, THROTTLE too)
 #
 # Examples:
 #   slurm/submit.sh                                        # the whole campaign in manifest.csv
 #   ARRAY=3,7 slurm/submit.sh                              # rerun two failed tasks, then train+analysis
 #   MPI=pmix RANKS=16 MEM_PER_CPU=2500M PER_TASK=2 ACCOUNT=astro PARTITION=compute slurm/submit.sh
+#   SEARCH_DIR=search THROTTLE=8 slurm/submit.sh --search    # after train search --space ... --out search
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +43,7 @@ die() {
 info() { echo "submit.sh: $*" >&2; }
 
 DRY_RUN=${DRY_RUN:-}
+SEARCH=
 for a in "$@"; do
 	case $a in
 	-h | --help)
@@ -43,6 +51,7 @@ for a in "$@"; do
 		exit 0
 		;;
 	-n | --dry-run) DRY_RUN=1 ;;
+	--search) SEARCH=1 ;;
 	*) die "unknown argument '$a' (settings are environment variables; see --help)" ;;
 	esac
 done
@@ -62,6 +71,7 @@ LOGDIR=$(abs "${LOGDIR:-logs}")
 RUN_DIR=$(abs "${RUN_DIR:-run}")
 REPORT_DIR=$(abs "${REPORT_DIR:-report}")
 PER_TASK=${PER_TASK:-1}
+PARALLEL=${PARALLEL:-}
 RANKS=${RANKS:-1}
 MPI=${MPI:-}
 CPUS_PER_TASK=${CPUS_PER_TASK:-}
@@ -97,9 +107,17 @@ ANALYSIS_MEM=${ANALYSIS_MEM:-}
 ANALYSIS_TIME=${ANALYSIS_TIME:-02:00:00}
 ANALYSIS_CMD=${ANALYSIS_CMD:-}
 ANALYSIS_SBATCH_ARGS=${ANALYSIS_SBATCH_ARGS:-}
+SEARCH_DIR=$(abs "${SEARCH_DIR:-search}")
+SEARCH_CPUS=${SEARCH_CPUS:-2}
+SEARCH_TIME=${SEARCH_TIME:-01:00:00}
+SEARCH_GRES=${SEARCH_GRES:-}
+SEARCH_MEM=${SEARCH_MEM:-}
+SEARCH_ARGS=${SEARCH_ARGS:-}
+SEARCH_SBATCH_ARGS=${SEARCH_SBATCH_ARGS:-}
 
 int() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] || die "$1 must be a positive integer, not '$2'"; }
 int PER_TASK "$PER_TASK"
+[ -z "$PARALLEL" ] || int PARALLEL "$PARALLEL"
 int RANKS "$RANKS"
 [[ $MAX_REQUEUE =~ ^[0-9]+$ ]] || die "MAX_REQUEUE must be a non-negative integer, not '$MAX_REQUEUE'"
 [ -z "$THROTTLE" ] || int THROTTLE "$THROTTLE"
@@ -111,7 +129,8 @@ done
 [ -n "$STAGES" ] || die "STAGES is empty"
 
 # The variables the sbatch scripts read (sbatch --export=ALL passes them on).
-export SIM TRAIN ANALYSIS MANIFEST OUTDIR RUN_DIR REPORT_DIR PER_TASK RANKS MPI MAX_REQUEUE \
+export SEARCH_DIR SEARCH_ARGS
+export SIM TRAIN ANALYSIS MANIFEST OUTDIR RUN_DIR REPORT_DIR PER_TASK PARALLEL RANKS MPI MAX_REQUEUE \
 	CHECKPOINT_EVERY SIM_ARGS SRUN_ARGS MODULES SETUP TRAIN_TASK EPOCHS TRAIN_CMD ANALYSIS_CMD
 
 split() { read -r -a "$1" <<<"$2"; } # a word list from a string
@@ -144,6 +163,45 @@ mkdir -p "$LOGDIR"
 prev=$DEPEND # what the next stage waits for (afterok:ID...)
 printed=()
 
+# --- a hyper-parameter search: the trials' array, then the summary ---
+if [ -n "$SEARCH" ]; then
+	int SEARCH_CPUS "$SEARCH_CPUS"
+	[ -x "$TRAIN" ] || info "warning: TRAIN=$TRAIN is not an executable yet (make build before the jobs start)"
+	trials=$SEARCH_DIR/trials.csv
+	[ -f "$SEARCH_DIR/search.json" ] && [ -f "$trials" ] ||
+		die "SEARCH_DIR=$SEARCH_DIR holds no planned search: run train search --space SPACE --manifest ... --snapshots ... --out $SEARCH_DIR first"
+	if [ -z "$ARRAY" ]; then
+		rows=$(($(wc -l <"$trials") - 1)) # the header, then one line per trial
+		[ "$rows" -gt 0 ] || die "$trials has no trials"
+		ARRAY="0-$((rows - 1))"
+		info "$rows trials: --array=$ARRAY"
+	fi
+	spec=$ARRAY
+	[ -n "$THROTTLE" ] && [[ $spec != *%* ]] && spec="$spec%$THROTTLE"
+	args=("${common[@]}" --array="$spec" --output="$LOGDIR/%x_%A_%a.out" --time="$SEARCH_TIME" --signal="$SIGNAL"
+		--ntasks=1 --cpus-per-task="$SEARCH_CPUS")
+	[ -n "$TRAIN_PARTITION" ] && args+=(--partition="$TRAIN_PARTITION")
+	[ -n "$SEARCH_GRES" ] && args+=(--gres="$SEARCH_GRES")
+	[ -n "$SEARCH_MEM" ] && args+=(--mem="$SEARCH_MEM")
+	[ -n "$prev" ] && args+=(--dependency="$prev" --kill-on-invalid-dep=yes)
+	split extra "$SEARCH_SBATCH_ARGS"
+	args+=("${extra[@]}")
+	id=$(submit search "${args[@]}" "$REPO/slurm/search.sbatch") || die "submitting the search array failed"
+	echo "search=$id"
+	printed+=("search=$id")
+	args=("${common[@]}" --job-name=turbindex-search-summary --output="$LOGDIR/%x_%j.out" --time="$SEARCH_TIME"
+		--ntasks=1 --cpus-per-task="$SEARCH_CPUS" --dependency="afterok:$id" --kill-on-invalid-dep=yes)
+	[ -n "$TRAIN_PARTITION" ] && args+=(--partition="$TRAIN_PARTITION")
+	[ -n "$SEARCH_MEM" ] && args+=(--mem="$SEARCH_MEM")
+	args+=("${extra[@]}")
+	id=$(submit summarise "${args[@]}" "$REPO/slurm/search.sbatch") ||
+		die "submitting the summary failed; the array is ${printed[*]}: cancel it with scancel, or submit the summary by hand"
+	echo "summarise=$id"
+	printed+=("summarise=$id")
+	[ -n "$DRY_RUN" ] || info "submitted ${printed[*]}; logs in $LOGDIR; watch with: squeue -u $(id -un)"
+	exit 0
+fi
+
 # --- the simulation array ---
 if want sim; then
 	[ -x "$SIM" ] || die "SIM=$SIM is not an executable (make build, or make build-mpi for MPI=pmix)"
@@ -167,7 +225,8 @@ if want sim; then
 	if [ -n "$MPI" ] && [ "$MPI" != none ]; then
 		res=(--ntasks="$RANKS" --cpus-per-task="${CPUS_PER_TASK:-1}")
 	else
-		res=(--ntasks=1 --cpus-per-task="${CPUS_PER_TASK:-$((PER_TASK * RANKS))}")
+		# sim task runs PARALLEL rows at once (default PER_TASK), RANKS CPUs each.
+		res=(--ntasks=1 --cpus-per-task="${CPUS_PER_TASK:-$((${PARALLEL:-$PER_TASK} * RANKS))}")
 	fi
 	args=("${common[@]}" --array="$spec" --output="$LOGDIR/%x_%A_%a.out" --time="$TIME" --signal="$SIGNAL" "${res[@]}")
 	[ -n "$PARTITION" ] && args+=(--partition="$PARTITION")

@@ -2,7 +2,8 @@
 // campaign seed, hence the same initial conditions) at several grids N, a
 // CNN trained at each N, and every CNN tested on the holdout images of every
 // N, all resampled to the same pixel scale in pc (the same image side for the
-// quadrant's half box at every N). It writes the train N × test N accuracy
+// quadrant's half box at every N). A grid may be tested on only: then it
+// needs no run, and only its holdout simulations. It writes the train N × test N accuracy
 // matrix (resolution.csv, resolution.png), the power spectrum of log Σ of
 // each N and class (spectrum.csv, spectrum.png: where the resolutions part)
 // and a report (index.html, metrics.json).
@@ -45,7 +46,7 @@ type Options struct {
 	// ImageSize is the common image side, pixels (0: the smallest grid's
 	// N/2, so that no campaign's images are magnified).
 	ImageSize int
-	Cache     string // image cache directory (optional)
+	Cache     string // image cache directory (optional; one subdirectory per grid, as ids repeat)
 	Out       string // report directory
 	Log       *slog.Logger
 }
@@ -68,6 +69,15 @@ type grid struct {
 	boxPc    float64
 	seeds    []uint64
 	spectrum map[string][2][]float64 // class → (k in 1/pc, mean power)
+}
+
+// cache returns the grid's image cache directory under dir ("" for none):
+// the campaigns share their ids, so each grid has its own.
+func (g *grid) cache(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, strconv.Itoa(g.n))
 }
 
 // Run performs the study.
@@ -112,7 +122,7 @@ func Run(o Options) ([]Cell, error) {
 	}
 	for _, g := range gs {
 		set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Size: size, Splits: []string{campaign.Holdout},
-			Classes: []string{campaign.Kolmogorov, campaign.Burgers}, Cache: o.Cache, Warn: func(s string) { log.Warn(s) }})
+			Classes: []string{campaign.Kolmogorov, campaign.Burgers}, Cache: g.cache(o.Cache), Warn: func(s string) { log.Warn(s) }})
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +134,7 @@ func Run(o Options) ([]Cell, error) {
 			}
 			g.labels, g.ids = append(g.labels, y), append(g.ids, im.Label.ID)
 		}
-		if g.spectrum, err = spectra(g, o.Cache, log); err != nil {
+		if g.spectrum, err = spectra(g, g.cache(o.Cache), log); err != nil {
 			return nil, err
 		}
 		log.Info("resolution: images and spectra", "grid", g.n, "holdout_images", len(g.holdout), "seconds", time.Since(t0).Seconds())
@@ -166,12 +176,12 @@ func Run(o Options) ([]Cell, error) {
 }
 
 // spectra returns the mean power spectrum of log10 Σ per class of the
-// campaign's images at their native resolution (quadrants of N/2 pixels,
+// campaign's holdout images at their native resolution (quadrants of N/2 pixels,
 // one flip: the flips have the same spectrum), with k in cycles per pc and
 // the power in dex² pc².
 func spectra(g *grid, cache string, log *slog.Logger) (map[string][2][]float64, error) {
 	set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Classes: []string{campaign.Kolmogorov, campaign.Burgers},
-		Cache: cache, Warn: func(s string) { log.Warn(s) }})
+		Splits: []string{campaign.Holdout}, Cache: cache, Warn: func(s string) { log.Warn(s) }})
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +309,7 @@ func write(o Options, gs []*grid, size int, cells []Cell) error {
 		Tables: []report.Table{tab},
 		Figures: []report.Figure{
 			{File: "resolution.png", Caption: "Holdout accuracy of the CNN trained at each N (rows) on the holdout images of every N (columns), all images resampled to the same pixels in pc"},
-			{File: "spectrum.png", Caption: "Mean power spectrum of log10 Σ of the quadrant images at their native resolution, per N (colour) and class (solid Kolmogorov, dashed Burgers): where the curves part, the resolutions differ"},
+			{File: "spectrum.png", Caption: "Mean power spectrum of log10 Σ of the holdout quadrant images at their native resolution, per N (colour) and class (solid Kolmogorov, dashed Burgers): where the curves part, the resolutions differ"},
 		}}
 	for _, g := range gs {
 		r.Parameters["campaign_"+strconv.Itoa(g.n)] = g.c.Manifest

@@ -55,7 +55,7 @@ func Memory(o Options, m *campaign.Manifest, size int) int64 {
 		featureBatch*(float64(size)*float64(size)*16) // HOG's gradients and the spectra, per image of a batch
 	tsne := float64(max(o.TSNEPoints, 0)) * (8*dims + 4096)
 	var cnn float64
-	for _, run := range []string{o.CNN, o.CNNRegress} {
+	for _, run := range append(append([]string{o.CNNRegress}, o.CNN...), o.CNNAugmented...) {
 		if run == "" {
 			continue
 		}

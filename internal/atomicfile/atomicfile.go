@@ -64,7 +64,8 @@ func Commit(tmp, path string, force bool) error {
 }
 
 // CheckTarget checks that path's directory exists and that path is absent,
-// or present as a non-directory with force.
+// or present as a non-directory with force. An existing path without force
+// is an error matching fs.ErrExist.
 func CheckTarget(path string, force bool) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
@@ -85,7 +86,7 @@ func CheckTarget(path string, force bool) error {
 	case st.IsDir():
 		return fmt.Errorf("write %s: is a directory", path)
 	case !force:
-		return fmt.Errorf("write %s: file already exists (refusing to overwrite without force)", path)
+		return fmt.Errorf("write %s: %w (refusing to overwrite without force)", path, fs.ErrExist)
 	}
 	return nil
 }
@@ -158,4 +159,29 @@ func WriteBytes(path string, parts ...[]byte) error {
 		}
 		return nil
 	})
+}
+
+// UndoMkdir prepares for work that creates the directory dir (with
+// os.MkdirAll) and may fail: it finds the topmost of dir and its parents
+// that does not exist yet and returns a function that removes it, with
+// everything in it, so that a failed run leaves no directory a reader
+// could take for a result. When dir exists already the function does
+// nothing: what was there stays.
+func UndoMkdir(dir string) func() error {
+	var top string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		top = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return func() error {
+		if top == "" {
+			return nil
+		}
+		return os.RemoveAll(top)
+	}
 }

@@ -1,7 +1,9 @@
 // Package cli holds the command-line conventions shared by the sim, train
 // and analysis binaries: subcommands, flags that reject stray arguments,
-// one-line errors naming the command, and exit statuses (0 success, 1
-// failure, 2 bad command line, and any others a binary defines).
+// required flags (Required), comma-separated list flags (Strings, Ints,
+// Floats), the signal context of long jobs, the batch logger, one-line
+// errors naming the command, and exit statuses (0 success, ExitFailure,
+// ExitUsage for a bad command line or work too big, ExitCheckpointed).
 package cli
 
 import (
@@ -9,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -114,12 +117,17 @@ func AddResources(fs *flag.FlagSet) *Resources {
 }
 
 // Limits returns what this process may use: the detected limits, with the
-// memory of --memory when it was given.
+// memory of --memory when it was given. Where no memory limit can be read
+// at all (no cgroup, no SLURM variable, no /proc/meminfo: not Linux), the
+// memory is unbounded and its source says why, so that the commands still
+// run there; --memory then sets a budget.
 func (r *Resources) Limits() (resources.Limits, error) {
 	l, err := resources.Detect()
-	if r != nil && r.memory > 0 {
+	switch {
+	case r != nil && r.memory > 0:
 		l.Memory, l.MemorySource = r.memory, "--memory"
-		return l, nil
+	case err != nil:
+		l.Memory, l.MemorySource = math.MaxInt64, "no limit found: "+err.Error()
 	}
-	return l, err
+	return l, nil
 }

@@ -55,6 +55,9 @@ func OpenStream(m *campaign.Manifest, snapdir string, opt Options) (*Stream, err
 	if err := os.MkdirAll(opt.Cache, 0o755); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
+	if err := Check(m, snapdir, rows, opt); err != nil {
+		return nil, err
+	}
 	if err := checkCacheSpace(opt.Cache, rows, opt.Size); err != nil {
 		return nil, err
 	}

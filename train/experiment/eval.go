@@ -57,7 +57,17 @@ type Metrics struct {
 	RegImg   *metrics.Regression     `json:"regression_images,omitempty"`
 	RegSim   *metrics.Regression     `json:"regression_per_simulation,omitempty"`
 	SweepSim int                     `json:"sweep_simulations,omitempty"`
+	// Tuned are the image-level figures at the threshold chosen for the
+	// best accuracy on the test split (metrics.BestThreshold) rather than
+	// at 0.5: a large gain says the probabilities are shifted.
+	Tuned *metrics.Classification `json:"images_tuned_threshold,omitempty"`
+	// ECE is the expected calibration error of P(Burgers) on the split
+	// (reliability.png shows the diagram).
+	ECE float64 `json:"ece,omitempty"`
 }
+
+// reliabilityBins is the number of bins of the reliability diagrams.
+const reliabilityBins = 10
 
 // Eval evaluates the best model of the run in dir on split (holdout for the
 // final figures) and writes metrics.json and, for classify, confusion.csv
@@ -104,6 +114,12 @@ func Eval(dir, split string, opt Options) (*Metrics, error) {
 	} else {
 		err = evalClassification(dir, out, pred, y, ids)
 		if err == nil {
+			err = tune(dir, &cfg, model, out, images, split, pred, y, log)
+		}
+		if err == nil {
+			err = reliability(dir, out, pred, y)
+		}
+		if err == nil {
 			err = sweep(dir, cfg, model, log, out)
 		}
 	}
@@ -112,6 +128,55 @@ func Eval(dir, split string, opt Options) (*Metrics, error) {
 	}
 	js, _ := json.MarshalIndent(out, "", "  ")
 	return out, writeFile(filepath.Join(dir, "metrics.json"), append(js, '\n'))
+}
+
+// tune sets out.Tuned: the split's figures (predictions pred, targets y)
+// at the threshold that gets the best accuracy on the test images.
+func tune(dir string, cfg *Config, model *cnn.Model, out *Metrics, images *dataset.Stream, split string, pred, y []float32, log *slog.Logger) error {
+	test, tp, ty := images, pred, y
+	if split != campaign.Test {
+		var err error
+		if test, err = openSplit(dir, cfg, campaign.Test, classesFor(cfg.Task), log); err != nil {
+			return err
+		}
+		tp, ty = nil, nil
+		err = predict(model, Classify, test, all(test.Len()), cfg.loader(), func(_ []int, _, p, t []float32) error {
+			tp, ty = append(tp, p...), append(ty, t...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	t, _, err := metrics.BestThreshold(f64(tp), ints(ty))
+	if err != nil {
+		return fmt.Errorf("threshold on the test split: %w", err)
+	}
+	c, err := metrics.ClassifyAt(f64(pred), ints(y), t)
+	if err != nil {
+		return err
+	}
+	out.Tuned = &c
+	return nil
+}
+
+// reliability sets out.ECE and writes reliability.png.
+func reliability(dir string, out *Metrics, pred, y []float32) error {
+	bins, err := metrics.Reliability(f64(pred), ints(y), reliabilityBins)
+	if err != nil {
+		return err
+	}
+	out.ECE = metrics.ECE(bins)
+	return plots.Reliability(filepath.Join(dir, "reliability.png"), map[string][]metrics.ReliabilityBin{"CNN": bins})
+}
+
+// ints converts 0/1 targets to labels.
+func ints(y []float32) []int {
+	out := make([]int, len(y))
+	for i, v := range y {
+		out[i] = int(v)
+	}
+	return out
 }
 
 func f64(v []float32) []float64 {
@@ -123,11 +188,7 @@ func f64(v []float32) []float64 {
 }
 
 func evalClassification(dir string, out *Metrics, pred, y []float32, ids []string) error {
-	scores := f64(pred)
-	labels := make([]int, len(y))
-	for i, v := range y {
-		labels[i] = int(v)
-	}
+	scores, labels := f64(pred), ints(y)
 	img, err := metrics.Classify(scores, labels)
 	if err != nil {
 		return fmt.Errorf("image-level metrics: %w", err)
@@ -359,11 +420,7 @@ func Embed(dir string, opt Options) error {
 // PredictImages returns the best model of the run in dir applied to copies
 // of images (log10 Σ pixels), standardised as the run was trained.
 func PredictImages(dir string, images []dataset.Image) ([]float32, error) {
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		return nil, err
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -46,16 +46,12 @@ const probeMaxTrain = 8192
 // ProbeRun measures the run in dir (a classifier) as Probe says and writes
 // probe.json.
 func ProbeRun(dir string, log *slog.Logger) (*Probe, error) {
-	cfg, err := ReadConfig(dir)
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Task != Classify {
 		return nil, fmt.Errorf("run %s: probe needs a %s run, not %s", dir, Classify, cfg.Task)
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
-	if err != nil {
-		return nil, err
 	}
 	c := cfg // rawSplits recomputes the statistics; use the saved ones
 	data, err := rawSplits(&c, []string{campaign.Train, campaign.Holdout}, warner(log))
@@ -64,11 +60,7 @@ func ProbeRun(dir string, log *slog.Logger) (*Probe, error) {
 	}
 	train, hold := data[campaign.Train], data[campaign.Holdout]
 	if len(train) > probeMaxTrain {
-		kept := make([]dataset.Image, 0, probeMaxTrain)
-		for _, i := range subset(len(train), probeMaxTrain, cfg.Seed) {
-			kept = append(kept, train[i])
-		}
-		train = kept
+		train = subsetImages(train, probeMaxTrain, cfg.Seed)
 	}
 	p := &Probe{Run: dir, Nuisance: NuisanceAmplitude, Unit: "dex", Model: "best.cnn", MaxImages: probeMaxTrain,
 		Train: len(train), Holdout: len(hold)}
