@@ -3,8 +3,10 @@
 # (500 Kolmogorov + 500 Burgers + 1000 sweep simulations, 96 000 images) at a
 # reduced grid with full-size images. Stages: plan, simulate, image cache,
 # train fit + eval (classify and regress), embed, analysis run. Prints one
-# table: each stage's wall time, peak RSS (the largest process of the stage,
-# from GNU time) and the disk used by the campaign directory after it.
+# table: each stage's wall time, CPU time (user + system, all its
+# processes: on a shared machine the steadier figure), peak RSS (the largest
+# process of the stage, from GNU time) and the disk used by the campaign
+# directory after it.
 #
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
 # (out/paper-scale), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP
@@ -21,14 +23,14 @@ mkdir -p "$out"
 go build -o "$bin/" ./sim ./train ./analysis
 
 table=$out/table.tsv
-printf 'stage\twall_s\tpeak_rss_mb\tdisk_mb\n' >"$table"
+printf 'stage\twall_s\tcpu_s\tpeak_rss_mb\tdisk_mb\n' >"$table"
 stage() { # name command...: runs the command under GNU time, adds a row
 	local name=$1
 	shift
 	echo "== $name"
-	"$timefmt" -o "$out/.time" -f '%e %M' "$@"
-	read -r wall rss <"$out/.time"
-	printf '%s\t%.0f\t%.0f\t%s\n' "$name" "$wall" "$((rss / 1024))" "$(du -sm "$out" | cut -f1)" >>"$table"
+	"$timefmt" -o "$out/.time" -f '%e %M %U %S' "$@"
+	read -r wall rss user sys <"$out/.time"
+	printf '%s\t%.0f\t%.0f\t%.0f\t%s\n' "$name" "$wall" "$(echo "$user + $sys" | bc)" "$((rss / 1024))" "$(du -sm "$out" | cut -f1)" >>"$table"
 }
 
 manifest=$out/manifest.csv

@@ -19,7 +19,7 @@ for s in "$sub" 0; do
 	rm -rf "$out"
 	start=$(date +%s.%N)
 	"$bin/analysis" run --manifest "$dir/manifest.csv" --snapshots "$dir/snaps" --cache "$dir/cache" --image-size "$size" \
-		--svm-subsample "$s" --zoom 1 --beam 1 --snr 100 --gradient 1 --out "$out" 2>>"$dir/svm-scale.log" >/dev/null
+		--svm-subsample "$s" --zoom 1 --beam 1 --snr 100 --gradient 1 --tsne-points 50 --out "$out" 2>>"$dir/svm-scale.log" >/dev/null
 	wall=$(echo "$(date +%s.%N) - $start" | bc)
 	/usr/bin/python3 - "$out/metrics.json" "$s" "$wall" >>"$dir/svm-scale.tsv" <<'PY'
 import json, sys
