@@ -74,6 +74,8 @@ func runCmd(args []string) error {
 	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
+	fs.StringVar(&o.Transfer, "transfer", "", "`directory` of a `train transfer` study to report")
+	fs.StringVar(&o.Search, "search", "", "`directory` of a summarised `train search` to report")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err

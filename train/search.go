@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/search"
 )
@@ -40,7 +41,7 @@ func searchCmd(args []string, log *slog.Logger) error {
 	snaps := fs.String("snapshots", "", "snapshot `directory` (with --space)")
 	task := fs.String("task", experiment.Classify, "classify or regress (with --space)")
 	size := fs.Int("image-size", 0, "image side in pixels (0: N/2; with --space)")
-	perImage := fs.Bool("per-image", false, "standardise each image by itself (with --space)")
+	normalise := fs.String("normalise", string(dataset.TrainStats), "how images are scaled (as train fit --normalise; with --space)")
 	cache := fs.String("cache", "", "image cache `directory` (with --space)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling of every trial (with --space)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
@@ -88,7 +89,11 @@ func searchCmd(args []string, log *slog.Logger) error {
 		if err != nil {
 			return cli.Usage(err)
 		}
-		setup := search.Setup{Task: *task, ImageSize: *size, PerImage: *perImage, Seed: *seed, Method: sp.Method}
+		norm, err := dataset.ParseNormalisation(*normalise)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("--normalise: %w", err))
+		}
+		setup := search.Setup{Task: *task, ImageSize: *size, Normalise: norm, Seed: *seed, Method: sp.Method}
 		for _, p := range []struct {
 			dst *string
 			src string
