@@ -87,7 +87,7 @@ fi
 holdout=$(grep -m1 ',kolmogorov,.*,holdout$' "$manifest" | cut -d, -f1)
 "$bin/sim" export --snapshot "$out/snaps/$holdout.tsnap" --format fits --fields sigma_z --out "$maps" --force >/dev/null
 [ -f "$maps/synthetic.fits" ] || "$bin/train" synthmap --out "$maps/synthetic.fits" --size 128 \
-	--pixel-scale "$(grep -m1 '"pixel_pc"' "$out/cnn-classify/config.json" | tr -dc '0-9.eE-')" >/dev/null
+	--pixel-scale "$(sed -n 's/.*"pixel_pc": *\([0-9.eE+-]*\).*/\1/p' "$out/cnn-classify/config.json")" >/dev/null
 for map in "$maps/${holdout}_sigma_z.fits" "$maps/synthetic.fits"; do
 	name=$(basename "$map" .fits)
 	echo "-- $name"

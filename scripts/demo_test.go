@@ -118,7 +118,7 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	if strings.Count(stdout, "autoencoder ") != 2 || !strings.Contains(stdout, "the map is unlike the simulations") || strings.Count(stdout, "realism: cross-validated AUC") != 2 {
+	if strings.Count(stdout, "tiles' reconstruction errors at percentiles") != 2 || !strings.Contains(stdout, "the map is unlike the simulations") || strings.Count(stdout, "realism: cross-validated AUC") != 2 {
 		t.Errorf("the demo did not print predict's autoencoder check and realism for two maps:\n%s", stdout)
 	}
 	// A second run reuses the snapshots and the trained models.
