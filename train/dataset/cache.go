@@ -37,7 +37,8 @@ const (
 //	20        4         count: number of images, 48, uint32 LE
 //	24        32·count  table, one entry per image in ImageIndex order:
 //	                    length of its compressed frame in bytes (uint64 LE),
-//	                    xxhash64 of its raw pixels (size² float32 LE, uint64 LE),
+//	                    xxhash64 of the frame's content (the byte-shuffled
+//	                    pixels, size² float32 LE; uint64 LE),
 //	                    the sum of its pixels and the sum of their squared
 //	                    deviations from the image's mean (float64 LE each,
 //	                    computed in float64: the standardisation statistics
@@ -122,12 +123,12 @@ func parseIndex(head []byte, fileLen int64, key uint64, size int) (*cacheIndex, 
 // frameDecoder decodes the frames of cache files, reusing its buffers; one
 // per goroutine.
 type frameDecoder struct {
-	dec           *zstd.Decoder
-	comp, raw, sh []byte
+	dec      *zstd.Decoder
+	comp, sh []byte
 }
 
 func newFrameDecoder(size int) (*frameDecoder, error) {
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderMaxMemory(uint64(4*size*size)+1<<20))
 	if err != nil {
 		return nil, err
@@ -145,19 +146,17 @@ func (d *frameDecoder) decode(comp []byte, fr frame, dst []float32) error {
 	if err != nil {
 		return fmt.Errorf("frame: %v", err)
 	}
-	if len(d.sh) != 4*len(dst) {
-		return fmt.Errorf("frame holds %d bytes, want %d", len(d.sh), 4*len(dst))
+	n := len(dst)
+	if len(d.sh) != 4*n {
+		return fmt.Errorf("frame holds %d bytes, want %d", len(d.sh), 4*n)
 	}
-	if cap(d.raw) < len(d.sh) {
-		d.raw = make([]byte, len(d.sh))
-	}
-	d.raw = d.raw[:len(d.sh)]
-	unshuffleInto(d.raw, d.sh)
-	if xxhash.Sum64(d.raw) != fr.sum {
+	if xxhash.Sum64(d.sh) != fr.sum {
 		return errors.New("checksum mismatch")
 	}
+	// Unshuffle straight into the pixels.
+	b0, b1, b2, b3 := d.sh[:n], d.sh[n:2*n], d.sh[2*n:3*n], d.sh[3*n:4*n]
 	for i := range dst {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(d.raw[4*i:]))
+		dst[i] = math.Float32frombits(uint32(b0[i]) | uint32(b1[i])<<8 | uint32(b2[i])<<16 | uint32(b3[i])<<24)
 	}
 	return nil
 }
@@ -240,7 +239,7 @@ func encodeCache(key uint64, size int, pix []float32) ([]byte, error) {
 		psum, m2 := moments(img)
 		e := out[cacheHeader+cacheEntry*i:]
 		le.PutUint64(e, uint64(len(out)-start))
-		le.PutUint64(e[8:], xxhash.Sum64(raw))
+		le.PutUint64(e[8:], xxhash.Sum64(sh))
 		le.PutUint64(e[16:], math.Float64bits(psum))
 		le.PutUint64(e[24:], math.Float64bits(m2))
 	}
@@ -280,15 +279,5 @@ func shuffleInto(out, raw []byte) {
 		for b := range 4 {
 			out[b*n+i] = raw[4*i+b]
 		}
-	}
-}
-
-// unshuffleInto inverts shuffleInto.
-func unshuffleInto(out, s []byte) {
-	n := len(s) / 4
-	b0, b1, b2, b3 := s[:n], s[n:2*n], s[2*n:3*n], s[3*n:4*n]
-	for i := range n {
-		o := out[4*i : 4*i+4 : 4*i+4]
-		o[0], o[1], o[2], o[3] = b0[i], b1[i], b2[i], b3[i]
 	}
 }

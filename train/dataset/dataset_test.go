@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 
 // campaignFixture returns the fixture's manifest and snapshot directory,
 // running the simulations on first use. Tests must not modify either.
-func campaignFixture(t *testing.T) (*campaign.Manifest, string) {
+func campaignFixture(t testing.TB) (*campaign.Manifest, string) {
 	t.Helper()
 	fixture.once.Do(func() {
 		fixture.dir, fixture.err = os.MkdirTemp("", "dataset-test-")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/turbindex/turbindex/campaign"
@@ -210,4 +211,64 @@ func FuzzCache(f *testing.F) {
 			t.Fatalf("%d pixels, want %d", len(got), len(pix))
 		}
 	})
+}
+
+// BenchmarkBatches is the loader's own cost per image: a shuffled pass over
+// the fixture's 288 images, decoded from the cache and standardised
+// (stream), or gathered by copying from a standardised in-memory set
+// (memory). Its cpu-ms/img, against a training step's (BenchmarkTrainStep
+// in train/cnn: 9.1 at 250², 2.6 at 128² on this machine), bounds what
+// streaming can cost an epoch when the loaders share the cores:
+//
+//	go test -run '^$' -bench Batches -benchtime 3x ./train/dataset/
+func BenchmarkBatches(b *testing.B) {
+	m, dir := campaignFixture(b)
+	for _, size := range []int{128, 250} {
+		cache := b.TempDir()
+		set, err := Load(m, dir, Options{Size: size})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := OpenStream(m, dir, Options{Size: size, Cache: cache})
+		if err != nil {
+			b.Fatal(err)
+		}
+		stats := Stats{Mean: -3, Std: 0.01}
+		for _, im := range set.Images {
+			stats.Apply(im.Pix)
+		}
+		order := rand.New(rand.NewPCG(1, 2)).Perm(st.Len())
+		b.Run(fmt.Sprintf("memory/%d", size), func(b *testing.B) {
+			var x []float32
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				for i := 0; i < len(order); i += 32 {
+					x = x[:0]
+					for _, j := range order[i:min(i+32, len(order))] {
+						x = append(x, set.Images[j].Pix...)
+					}
+				}
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(len(order)*b.N), "cpu-ms/img")
+		})
+		b.Run(fmt.Sprintf("stream/%d", size), func(b *testing.B) {
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				err := st.Batches(order, 32, Loader{Prepare: func(_ int, p []float32) { stats.Apply(p) }}, func([]int, []float32) error { return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(len(order)*b.N), "cpu-ms/img")
+		})
+	}
+}
+
+// cpuSeconds is the process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
