@@ -4,6 +4,7 @@
 // report of the study.
 //
 //	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/] [--cnn-regress run/] --out report/
+//	analysis resolution --campaign m32.csv,snaps32/,run32/ --campaign m64.csv,snaps64/,run64/ ... --out dir/
 //	analysis hog --image X.png|X.tsnap#index [flags] --out feats.csv
 //	analysis hog --images DIR|'GLOB' | --list FILE [--workers N] [flags] --out feats.csv
 //	analysis svm --train a.csv --test b.csv [--kernel rbf --C 1 --gamma 0.1] [--out dec.csv]
@@ -35,6 +36,7 @@ const usage = `usage: analysis <command> [flags]
 
 commands:
   run   the whole analysis of a campaign and its report (index.html, metrics.json)
+  resolution  CNNs trained at one grid N tested at every other, and the power spectrum per N
   hog   HOG features of one image, or of many in parallel (one CSV row each)
   svm   train a C-SVC on a CSV (label first) and score a test CSV
   svr   train an ε-SVR on a CSV (target first) and score a test CSV
@@ -44,10 +46,11 @@ Run 'analysis <command> -h' for the flags of a command.
 
 func main() {
 	cli.Main("analysis", usage, map[string]cli.Command{
-		"run": runCmd,
-		"hog": func(args []string) error { return hogCmd(args, os.Stdout) },
-		"svm": func(args []string) error { return svmCmd(args, false, os.Stdout) },
-		"svr": func(args []string) error { return svmCmd(args, true, os.Stdout) },
+		"run":        runCmd,
+		"resolution": resolutionCmd,
+		"hog":        func(args []string) error { return hogCmd(args, os.Stdout) },
+		"svm":        func(args []string) error { return svmCmd(args, false, os.Stdout) },
+		"svr":        func(args []string) error { return svmCmd(args, true, os.Stdout) },
 	}, nil)
 }
 
@@ -66,6 +69,11 @@ func runCmd(args []string) error {
 	fs.Var((*cli.Floats)(&o.GammaScales), "gamma-scale", "grid of RBF γ in units of 1/(number of features)")
 	fs.IntVar(&o.TSNEPoints, "tsne-points", o.TSNEPoints, "at most this many points in a t-SNE map")
 	fs.Var((*cli.Floats)(&o.Zooms), "zoom", "zoom factors of the invariance test")
+	fs.Var((*cli.Strings)(&o.CNNAugmented), "cnn-augmented", "run `directories` of `train fit --augment` classifiers to compare (comma-separated)")
+	fs.Var((*cli.Strings)(&o.CNNDebias), "cnn-debias", "run `directories` of `train fit --debias` classifiers with their probe.json (comma-separated)")
+	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
+	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err

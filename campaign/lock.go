@@ -61,18 +61,37 @@ func AcquireLock(outdir, id string) (*Lock, error) {
 // lockHolder returns the holder line of the lock at path and whether its
 // holder may still be alive.
 func lockHolder(path, host string) (string, bool) {
-	st, err := os.Stat(path)
+	li, err := readLock(path, host, time.Now())
 	if err != nil {
 		return "", false
 	}
-	raw, _ := os.ReadFile(path)
-	holder := strings.TrimSpace(string(raw))
-	if time.Since(st.ModTime()) > StaleAfter {
-		return holder, false
+	return li.holder, li.live()
+}
+
+// lockInfo is what a lock file says about its holder.
+type lockInfo struct {
+	holder string        // the holder line: host, pid, SLURM job
+	age    time.Duration // since the last heartbeat (negative: clock skew)
+	// dead: the lock names a process of this host that no longer exists
+	// (a task killed without warning); a lock of another host cannot be
+	// checked and goes stale by its heartbeat alone.
+	dead bool
+}
+
+// live reports whether the lock's holder may still be running the row.
+func (li lockInfo) live() bool { return !li.dead && li.age < StaleAfter }
+
+// readLock reads the lock at path, judged at time now on host.
+func readLock(path, host string, now time.Time) (lockInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return lockInfo{}, err
 	}
+	raw, _ := os.ReadFile(path)
+	li := lockInfo{holder: strings.TrimSpace(string(raw)), age: now.Sub(st.ModTime())}
 	var h string
 	var pid int
-	for _, f := range strings.Fields(holder) {
+	for _, f := range strings.Fields(li.holder) {
 		if v, ok := strings.CutPrefix(f, "host="); ok {
 			h = v
 		}
@@ -80,10 +99,8 @@ func lockHolder(path, host string) (string, bool) {
 			pid, _ = strconv.Atoi(v)
 		}
 	}
-	if h == host && pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
-		return holder, false
-	}
-	return holder, true
+	li.dead = h != "" && h == host && pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH
+	return li, nil
 }
 
 func (l *Lock) heartbeat() {

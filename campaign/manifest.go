@@ -152,7 +152,10 @@ func (m *Manifest) NumTasks(perTask int) int {
 	if perTask < 1 {
 		panic("campaign: perTask must be at least 1")
 	}
-	return (len(m.Rows) + perTask - 1) / perTask
+	if len(m.Rows) == 0 {
+		return 0
+	}
+	return (len(m.Rows)-1)/perTask + 1 // no overflow for a huge perTask
 }
 
 // TaskRows returns the rows array task task runs with perTask rows per

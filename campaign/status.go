@@ -116,9 +116,11 @@ func mismatch(got, want runParams) string {
 //
 //   - Done: VerifySnapshot succeeds;
 //   - Running: otherwise, the row's lock was modified less than StaleAfter
-//     before now (or after now: clock skew between nodes);
+//     before now (or after now: clock skew between nodes), and it does
+//     not name a process of this host that no longer exists;
 //   - Corrupt: otherwise, a snapshot exists but fails VerifySnapshot;
-//   - Interrupted: otherwise, a checkpoint or a stale lock exists;
+//   - Interrupted: otherwise, a checkpoint or a stale lock (or one of a
+//     dead process of this host) exists;
 //   - Missing: nothing.
 //
 // Rows are checked in parallel, at most max(GOMAXPROCS, 4) at a time, and
@@ -158,18 +160,22 @@ func rowStatus(m *Manifest, r Row, outdir string, now time.Time) RowStatus {
 
 	var lockNote string
 	staleLock := false
-	if lst, err := os.Stat(LockPath(outdir, r.ID)); err == nil {
-		age := now.Sub(lst.ModTime())
-		if age < StaleAfter {
+	host, _ := os.Hostname()
+	if li, err := readLock(LockPath(outdir, r.ID), host, now); err == nil {
+		switch {
+		case li.live():
 			rs.State = Running
-			rs.Detail = "lock refreshed " + ago(age) + lockOwner(LockPath(outdir, r.ID))
+			rs.Detail = "lock refreshed " + ago(li.age) + lockOwner(LockPath(outdir, r.ID))
 			if !noSnap {
 				rs.Detail += "; the snapshot present is bad: " + snapErr.Error()
 			}
 			return rs
+		case li.dead:
+			lockNote = "lock of a process of this host that no longer exists" + lockOwner(LockPath(outdir, r.ID))
+		default:
+			lockNote = "stale lock, last refreshed " + ago(li.age) + lockOwner(LockPath(outdir, r.ID))
 		}
 		staleLock = true
-		lockNote = "stale lock, last refreshed " + ago(age) + lockOwner(LockPath(outdir, r.ID))
 	}
 	if !noSnap {
 		rs.State, rs.Detail = Corrupt, snapErr.Error()

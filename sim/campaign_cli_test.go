@@ -27,8 +27,8 @@ func TestPlanStatusCLI(t *testing.T) {
 			t.Errorf("plan printed %q, want %q in it", stdout, w)
 		}
 	}
-	if strings.Count(stdout, "\n") != 1 {
-		t.Errorf("plan printed %q, want one line", stdout)
+	if strings.Count(stdout, "\n") != 2 || !strings.Contains(stdout, "memory of one simulation: ") || !strings.Contains(stdout, "MiB on 8") {
+		t.Errorf("plan printed %q, want two lines: the campaign, the memory of one simulation", stdout)
 	}
 	m, err := campaign.ReadFile(man)
 	if err != nil || len(m.Rows) != 20 || m.Params.CampaignSeed != 9 || m.Params.Grid != 32 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
@@ -83,8 +84,16 @@ func runCmd(args []string) error {
 	logEvery := fs.Duration("log-every", 10*time.Second, "interval between progress log lines when not on a terminal")
 	ckpt := fs.String("checkpoint", "", "checkpoint `file`: written on SIGTERM/SIGUSR1 (exit status 3) and every --checkpoint-every; resumed from if present")
 	ckptEvery := fs.Float64("checkpoint-every", 0, "minutes between periodic checkpoints (0: only when signalled)")
+	budget := cli.AddResources(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
+	}
+	every, err := checkpointInterval(*ckptEvery)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	if *logEvery < 0 {
+		return cli.Usage(fmt.Errorf("--log-every %v: must not be negative", *logEvery))
 	}
 	ranksSet := false
 	fs.Visit(func(f *flag.Flag) { ranksSet = ranksSet || f.Name == "ranks" })
@@ -92,17 +101,20 @@ func runCmd(args []string) error {
 	defer stop()
 	opt := driver.Options{
 		Progress: os.Stderr, Log: cli.Logger(os.Stderr), LogInterval: *logEvery,
-		Checkpoint: *ckpt, CheckpointEvery: time.Duration(*ckptEvery * float64(time.Minute)),
+		Checkpoint: *ckpt, CheckpointEvery: every,
 	}
-	var err error
+	lim, err := budget.Limits()
+	if err != nil {
+		return err
+	}
 	if opt.Fault, err = parseFault(os.Getenv("TURBINDEX_FAULT")); err != nil {
 		return cli.Usage(err)
 	}
 	var res *driver.Result
 	if mpi.Launched() {
-		res, err = runMPI(ctx, cfg, ranksSet, opt)
+		res, err = runMPI(ctx, cfg, ranksSet, opt, lim)
 	} else {
-		res, err = runLocal(ctx, cfg, opt)
+		res, err = runLocal(ctx, cfg, opt, lim)
 	}
 	if err != nil || res == nil {
 		return err
@@ -113,7 +125,14 @@ func runCmd(args []string) error {
 
 // runLocal runs the simulation on in-process ranks; a refused
 // configuration is a command-line error.
-func runLocal(ctx context.Context, cfg driver.Config, opt driver.Options) (*driver.Result, error) {
+func runLocal(ctx context.Context, cfg driver.Config, opt driver.Options, lim resources.Limits) (*driver.Result, error) {
+	m, err := simMemory(cfg, opt.Checkpoint != "")
+	if err != nil {
+		return nil, err
+	}
+	if err := fitRun(cfg, m.Total, lim); err != nil {
+		return nil, err
+	}
 	res, err := driver.Run(ctx, cfg, opt)
 	var ce driver.ConfigError
 	if errors.As(err, &ce) {
@@ -124,12 +143,12 @@ func runLocal(ctx context.Context, cfg driver.Config, opt driver.Options) (*driv
 
 // runMPI runs this process as one rank of an MPI job started by mpirun or
 // srun. A rank that fails ends the whole job (MPI_Abort) with its reason.
-func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Options) (*driver.Result, error) {
+func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Options, lim resources.Limits) (*driver.Result, error) {
 	if !mpi.Enabled {
 		if n := mpi.LaunchedSize(); n > 1 {
 			return nil, fmt.Errorf("started by an MPI launcher with %d ranks, but this sim was built without MPI: build it with 'make build-mpi'", n)
 		}
-		return runLocal(ctx, cfg, opt)
+		return runLocal(ctx, cfg, opt, lim)
 	}
 	c, err := mpi.Init()
 	if err != nil {
@@ -145,6 +164,13 @@ func runMPI(ctx context.Context, cfg driver.Config, ranksSet bool, opt driver.Op
 	} else {
 		cfg.Ranks = c.Size()
 		err = cfg.ValidateParams()
+	}
+	if err == nil {
+		// This node's ranks share its memory; each sees the same limits.
+		var m driver.Memory
+		if m, err = cfg.EstimateMemory(opt.Checkpoint != ""); err == nil {
+			err = fitRun(cfg, m.PerRank*int64(mpi.LocalSize()), lim)
+		}
 	}
 	if err == nil && c.Rank() == 0 {
 		err = cfg.Validate()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/internal/resources"
+	"github.com/turbindex/turbindex/sim/driver"
 )
 
 // planCmd writes a campaign manifest (see package campaign for its format)
@@ -40,6 +42,10 @@ func planCmd(args []string, w io.Writer) error {
 	if err != nil {
 		return cli.Usage(flagError(err))
 	}
+	memory, err := planMemory(m)
+	if err != nil {
+		return err
+	}
 	if err := campaign.WriteFile(*out, m, *force); err != nil {
 		return err
 	}
@@ -52,7 +58,35 @@ func planCmd(args []string, w io.Writer) error {
 	p := m.Params
 	_, err = fmt.Fprintf(w, "%s: %d simulations at %d³ to %g Myr: %s train/test/holdout; --array=0-%d for --per-task 1\n",
 		*out, len(m.Rows), p.Grid, p.TEndMyr, strings.Join(parts, ", "), m.NumTasks(1)-1)
+	if err == nil {
+		_, err = fmt.Fprintln(w, memory)
+	}
 	return err
+}
+
+// planMemory says what one simulation of the campaign needs: in one
+// process (in-process ranks, as sim task runs it), and per rank for a few
+// MPI rank counts. The plan is written where the simulations will not run,
+// so it judges nothing by this machine; it refuses only a grid whose sizes
+// overflow (no machine could index it).
+func planMemory(m *campaign.Manifest) (string, error) {
+	cfg := driver.Turbulence(m.Run(m.Rows[0]), "")
+	one, err := simMemory(cfg, true)
+	if err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("memory of one simulation: %s in one process", resources.FormatBytes(one.Total))
+	var per []string
+	for _, r := range []int{8, 64, 512, 4096} {
+		cfg.Ranks = r
+		if mr, err := cfg.EstimateMemory(true); err == nil {
+			per = append(per, fmt.Sprintf("%s on %d", resources.FormatBytes(mr.PerRank), r))
+		}
+	}
+	if len(per) > 0 {
+		msg += "; per MPI rank " + strings.Join(per, ", ")
+	}
+	return msg + " (sim task --parallel P runs P in one process)", nil
 }
 
 // checkOut rejects an output path whose directory is missing or that

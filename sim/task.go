@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/sim/comm"
 	"github.com/turbindex/turbindex/sim/comm/mpi"
 	"github.com/turbindex/turbindex/sim/driver"
@@ -29,7 +31,9 @@ func taskCmd(args []string) error {
 	manifest := fs.String("manifest", "", "campaign manifest `file` written by sim plan")
 	outdir := fs.String("outdir", "", "`directory` of the snapshots (created if missing)")
 	taskID := fs.Int("task-id", -1, "array task `K` (default: $SLURM_ARRAY_TASK_ID)")
-	perTask := fs.Int("per-task", 1, "simulations per task `M`: task K runs rows K·M … K·M+M−1, in parallel without MPI")
+	perTask := fs.Int("per-task", 1, "simulations per task `M`: task K runs rows K·M … K·M+M−1")
+	parallel := fs.Int("parallel", 0, "simulations run at once without MPI, at most `P` (0: the CPUs this process may use divided by --ranks, lowered to what the memory allows)")
+	budget := cli.AddResources(fs)
 	ranks := fs.Int("ranks", 1, "in-process ranks per simulation (under mpirun/srun the MPI ranks run each simulation)")
 	every := fs.Float64("checkpoint-every", 0, "minutes between periodic checkpoints (0: only on SIGTERM/SIGUSR1)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines")
@@ -44,8 +48,14 @@ func taskCmd(args []string) error {
 		return cli.Usage(fmt.Errorf("--per-task %d: must be at least 1", *perTask))
 	case *ranks < 1:
 		return cli.Usage(fmt.Errorf("--ranks %d: must be at least 1", *ranks))
-	case *every < 0:
-		return cli.Usage(fmt.Errorf("--checkpoint-every %g: must not be negative", *every))
+	case *parallel < 0:
+		return cli.Usage(fmt.Errorf("--parallel %d: must not be negative (0 chooses)", *parallel))
+	case *logEvery < 0:
+		return cli.Usage(fmt.Errorf("--log-every %v: must not be negative", *logEvery))
+	}
+	ckptEvery, err := checkpointInterval(*every)
+	if err != nil {
+		return cli.Usage(err)
 	}
 	k := *taskID
 	if k < 0 {
@@ -53,7 +63,6 @@ func taskCmd(args []string) error {
 		if env == "" {
 			return cli.Usage(errors.New("no --task-id and no SLURM_ARRAY_TASK_ID in the environment"))
 		}
-		var err error
 		if k, err = strconv.Atoi(env); err != nil || k < 0 {
 			return cli.Usage(fmt.Errorf("SLURM_ARRAY_TASK_ID=%q: not a task number", env))
 		}
@@ -66,22 +75,91 @@ func taskCmd(args []string) error {
 	if err != nil {
 		return cli.Usage(fmt.Errorf("%s: %w", *manifest, err))
 	}
+	lim, err := budget.Limits()
+	if err != nil {
+		return err
+	}
+	t := &task{
+		m: m, outdir: *outdir, ranks: *ranks, parallel: *parallel,
+		log:  cli.Logger(os.Stderr).With("task", k),
+		opt:  driver.Options{LogInterval: *logEvery, CheckpointEvery: ckptEvery},
+		rows: rows,
+	}
+	t.opt.Log = t.log
+	mpiRun := mpi.Launched() && mpi.Enabled
+	// Refuse what cannot fit before creating anything.
+	if err := t.plan(lim, mpiRun); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*outdir, 0o777); err != nil {
 		return err
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
-	t := &task{
-		m: m, outdir: *outdir, ranks: *ranks,
-		log:  cli.Logger(os.Stderr).With("task", k),
-		opt:  driver.Options{LogInterval: *logEvery, CheckpointEvery: time.Duration(*every * float64(time.Minute))},
-		rows: rows,
-	}
-	t.opt.Log = t.log
-	if mpi.Launched() && mpi.Enabled {
+	if mpiRun {
 		return t.runMPI(ctx)
 	}
 	return t.run(ctx)
+}
+
+// plan estimates the memory of the task's simulations, refuses them when
+// one would not fit, and chooses how many run at once (t.parallel): the
+// --parallel given, else the CPUs divided by the ranks per simulation,
+// lowered to what the memory allows; it logs the choice.
+func (t *task) plan(lim resources.Limits, mpiRun bool) error {
+	var one driver.Memory
+	var big campaign.Row
+	for _, r := range t.rows {
+		cfg := t.config(r)
+		cfg.Ranks = t.ranks
+		if mpiRun {
+			cfg.Ranks = max(mpi.LaunchedSize(), 1)
+		}
+		m, err := simMemory(cfg, true)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.ID, err)
+		}
+		if mpiRun {
+			m.Total = m.PerRank * int64(mpi.LocalSize())
+		}
+		if m.Total > one.Total {
+			one, big = m, r
+		}
+	}
+	cfg := t.config(big)
+	cfg.Ranks = t.ranks
+	if err := lim.Fit(fmt.Sprintf("simulation %s (%d³ on %d rank%s)", big.ID, cfg.Grid, cfg.Ranks, plural(cfg.Ranks)),
+		one.Total, runRemedy(cfg, lim)); err != nil {
+		return err
+	}
+	if mpiRun {
+		t.parallel = 1
+		debug.SetMemoryLimit(lim.Memory)
+		return nil
+	}
+	rows := len(t.rows)
+	fits := int(min(int64(rows), (lim.Memory-one.Base)/max(one.Total-one.Base, 1)))
+	why := "--parallel"
+	switch {
+	case t.parallel > 0:
+		if need := one.Concurrent(min(t.parallel, rows)); need > lim.Memory {
+			return lim.Fit(fmt.Sprintf("--parallel %d (%s each)", t.parallel, resources.FormatBytes(one.Total-one.Base)),
+				need, fmt.Sprintf("use --parallel %d or less, or allow more memory (--memory, sbatch --mem)", max(fits, 1)))
+		}
+	default:
+		t.parallel = max(lim.CPUs/t.ranks, 1)
+		why = fmt.Sprintf("%d CPUs (%s) / %d rank%s per simulation", lim.CPUs, lim.CPUSource, t.ranks, plural(t.ranks))
+		if fits < min(t.parallel, rows) {
+			t.parallel = max(fits, 1)
+			why = fmt.Sprintf("memory: %s each, %s (%s)", resources.FormatBytes(one.Total-one.Base), resources.FormatBytes(lim.Memory), lim.MemorySource)
+		}
+	}
+	t.parallel = min(t.parallel, rows)
+	t.log.Info("simulations at once", "parallel", t.parallel, "rows", rows, "why", why,
+		"memory_each", resources.FormatBytes(one.Total-one.Base), "memory_all", resources.FormatBytes(one.Concurrent(t.parallel)),
+		"may_use", resources.FormatBytes(lim.Memory), "memory_source", lim.MemorySource)
+	debug.SetMemoryLimit(lim.Memory)
+	return nil
 }
 
 // task is one array task's share of a campaign.
@@ -89,9 +167,11 @@ type task struct {
 	m      *campaign.Manifest
 	outdir string
 	ranks  int
-	log    *slog.Logger
-	opt    driver.Options
-	rows   []campaign.Row
+	// parallel is how many rows run at once without MPI.
+	parallel int
+	log      *slog.Logger
+	opt      driver.Options
+	rows     []campaign.Row
 }
 
 // todo returns the rows that are not done yet, logging the others. A row
@@ -112,14 +192,25 @@ func (t *task) todo() []campaign.Row {
 	return rows
 }
 
-// run runs the rows in parallel, each on its own in-process ranks.
+// run runs the rows, t.parallel at a time, each on its own in-process
+// ranks. A row that waits for its turn holds nothing: no lock, no memory.
 func (t *task) run(ctx context.Context) error {
 	rows := t.todo()
 	errs := make([]error, len(rows))
+	turn := make(chan struct{}, max(t.parallel, 1))
+	// Set-ups, where a simulation's memory peaks, take turns: P
+	// simulations then need one set-up and P−1 time loops at most.
+	setup := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	for i, row := range rows {
 		wg.Go(func() {
-			errs[i] = t.runRow(ctx, nil, row)
+			turn <- struct{}{}
+			defer func() { <-turn }()
+			setup <- struct{}{}
+			var once sync.Once
+			done := func() { once.Do(func() { <-setup }) }
+			defer done()
+			errs[i] = t.runRow(ctx, nil, row, done)
 		})
 	}
 	wg.Wait()
@@ -136,7 +227,7 @@ func (t *task) runMPI(ctx context.Context) error {
 	rows := t.todo()
 	errs := make([]error, len(rows))
 	for i, row := range rows {
-		errs[i] = t.runRow(ctx, c, row)
+		errs[i] = t.runRow(ctx, c, row, nil)
 		switch {
 		case errs[i] == nil, errors.Is(errs[i], campaign.ErrLocked):
 			continue
@@ -158,11 +249,17 @@ func (t *task) runMPI(ctx context.Context) error {
 	return t.verdict(rows, errs)
 }
 
+// config is the simulation of row.
+func (t *task) config(row campaign.Row) driver.Config {
+	return driver.Turbulence(t.m.Run(row), campaign.SnapshotPath(t.outdir, row.ID))
+}
+
 // runRow runs one simulation while holding its lock (campaign.AcquireLock:
 // the heartbeat sim status reads). Under MPI, rank 0 holds it.
-func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row) error {
-	cfg := driver.Turbulence(t.m.Run(row), campaign.SnapshotPath(t.outdir, row.ID))
+func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row, setupDone func()) error {
+	cfg := t.config(row)
 	opt := t.opt
+	opt.SetupDone = setupDone
 	opt.Checkpoint = campaign.CheckpointPath(t.outdir, row.ID)
 	opt.Log = t.log.With("id", row.ID)
 	if c == nil {
@@ -190,6 +287,9 @@ func (t *task) runRow(ctx context.Context, c comm.Comm, row campaign.Row) error 
 			}
 			return lerr
 		}
+	}
+	if c == nil || c.Rank() == 0 {
+		t.log.Info("simulation started", "id", row.ID)
 	}
 	var res *driver.Result
 	var err error

@@ -14,6 +14,7 @@
 # optional; the defaults are listed in slurm/README.md. The most used:
 #
 #   MANIFEST=manifest.csv OUTDIR=snaps PER_TASK=1   rows per array task (array range from the manifest)
+#   PARALLEL=            rows a task runs at once without MPI (default: CPUs / RANKS, memory allowing)
 #   ARRAY=3,7            resubmit just these tasks (the list `sim status` prints); default: all
 #   RANKS=1 MPI=         ranks per simulation; MPI=pmix (Open MPI) or pmi2 (MPICH) runs them as
 #                        MPI ranks with srun (bin/sim from `make build-mpi`), empty: in-process
@@ -62,6 +63,7 @@ LOGDIR=$(abs "${LOGDIR:-logs}")
 RUN_DIR=$(abs "${RUN_DIR:-run}")
 REPORT_DIR=$(abs "${REPORT_DIR:-report}")
 PER_TASK=${PER_TASK:-1}
+PARALLEL=${PARALLEL:-}
 RANKS=${RANKS:-1}
 MPI=${MPI:-}
 CPUS_PER_TASK=${CPUS_PER_TASK:-}
@@ -100,6 +102,7 @@ ANALYSIS_SBATCH_ARGS=${ANALYSIS_SBATCH_ARGS:-}
 
 int() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] || die "$1 must be a positive integer, not '$2'"; }
 int PER_TASK "$PER_TASK"
+[ -z "$PARALLEL" ] || int PARALLEL "$PARALLEL"
 int RANKS "$RANKS"
 [[ $MAX_REQUEUE =~ ^[0-9]+$ ]] || die "MAX_REQUEUE must be a non-negative integer, not '$MAX_REQUEUE'"
 [ -z "$THROTTLE" ] || int THROTTLE "$THROTTLE"
@@ -111,7 +114,7 @@ done
 [ -n "$STAGES" ] || die "STAGES is empty"
 
 # The variables the sbatch scripts read (sbatch --export=ALL passes them on).
-export SIM TRAIN ANALYSIS MANIFEST OUTDIR RUN_DIR REPORT_DIR PER_TASK RANKS MPI MAX_REQUEUE \
+export SIM TRAIN ANALYSIS MANIFEST OUTDIR RUN_DIR REPORT_DIR PER_TASK PARALLEL RANKS MPI MAX_REQUEUE \
 	CHECKPOINT_EVERY SIM_ARGS SRUN_ARGS MODULES SETUP TRAIN_TASK EPOCHS TRAIN_CMD ANALYSIS_CMD
 
 split() { read -r -a "$1" <<<"$2"; } # a word list from a string
@@ -167,7 +170,8 @@ if want sim; then
 	if [ -n "$MPI" ] && [ "$MPI" != none ]; then
 		res=(--ntasks="$RANKS" --cpus-per-task="${CPUS_PER_TASK:-1}")
 	else
-		res=(--ntasks=1 --cpus-per-task="${CPUS_PER_TASK:-$((PER_TASK * RANKS))}")
+		# sim task runs PARALLEL rows at once (default PER_TASK), RANKS CPUs each.
+		res=(--ntasks=1 --cpus-per-task="${CPUS_PER_TASK:-$((${PARALLEL:-$PER_TASK} * RANKS))}")
 	fi
 	args=("${common[@]}" --array="$spec" --output="$LOGDIR/%x_%A_%a.out" --time="$TIME" --signal="$SIGNAL" "${res[@]}")
 	[ -n "$PARTITION" ] && args+=(--partition="$PARTITION")

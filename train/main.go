@@ -9,6 +9,7 @@
 //	train embed    --run run/
 //	train predict  --run run/ --fits map.fits [--hdu N] [--pixel-scale PC] [--distance PC] [--units U] [--out dir/]
 //	train probe    --run run/
+//	train search   --space space.toml --trials K --out dir/ | --trial I --out dir/ | --summarise --out dir/
 //	train transfer --source run/ --fractions 0.1,0.3,1 --epochs E --out dir/
 package main
 
@@ -25,6 +26,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/cnn/cuda"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
@@ -39,6 +41,7 @@ commands:
   embed     penultimate-layer activations of holdout images (embeddings.csv)
   predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
+  search    hyper-parameter search: plan trials (--space), run one (--trial), --summarise
   transfer  transfer learning against training from scratch at fractions of the training set
 
 Run 'train <command> -h' for the flags of a command.
@@ -56,6 +59,7 @@ func main() {
 		"images":   imagesCmd,
 		"fit":      func(args []string) error { return fitCmd(args, log) },
 		"transfer": func(args []string) error { return transferCmd(args, log) },
+		"search":   func(args []string) error { return searchCmd(args, log) },
 		"eval": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				split := fs.String("split", campaign.Holdout, "split to evaluate on (holdout for the final figures)")
@@ -92,7 +96,7 @@ func main() {
 				return func(run string) error { return experiment.Embed(run, log) }
 			})
 		},
-	}, nil)
+	}, status)
 }
 
 // runCmd parses the flags of a command that works on a run directory:
@@ -101,11 +105,15 @@ func main() {
 func runCmd(args []string, flags func(fs *flag.FlagSet) func(run string) error) error {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	run := fs.String("run", "", "run `directory` written by train fit")
+	device := deviceFlag(fs, cli.Logger(os.Stderr))
 	do := flags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cli.Required(fs, "run"); err != nil {
+		return err
+	}
+	if _, err := device(); err != nil {
 		return err
 	}
 	return do(*run)
@@ -135,13 +143,18 @@ func fitCmd(args []string, log *slog.Logger) error {
 	lambda := fs.Float64("debias-lambda", 1, "weight λ of the gradient reversal for --debias (0: the head learns, the network is not pushed)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	tl := transferFlags(fs)
+	device := deviceFlag(fs, log)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cli.Required(fs, "out"); err != nil {
 		return err
 	}
-	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed}
+	dev, err := device()
+	if err != nil {
+		return err
+	}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed, Device: string(dev)}
 	if err := tl.apply(&cfg, *resume); err != nil {
 		return err
 	}
@@ -181,11 +194,30 @@ func fitCmd(args []string, log *slog.Logger) error {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
-	err := experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 	if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err
+}
+
+// deviceFlag registers --device on fs. The function it returns resolves
+// the choice (cuda.Resolve) once the flags are parsed, and logs where the
+// network runs and why.
+func deviceFlag(fs *flag.FlagSet, log *slog.Logger) func() (cuda.Device, error) {
+	s := fs.String("device", string(cuda.Auto), "where the network runs: auto (CUDA when a usable GPU is found, else the CPU), cpu or cuda")
+	return func() (cuda.Device, error) {
+		d, err := cuda.ParseDevice(*s)
+		if err != nil {
+			return "", cli.Usage(fmt.Errorf("--device: %w", err))
+		}
+		use, why, err := cuda.Resolve(d)
+		if err != nil {
+			return "", fmt.Errorf("--device %s: %w", d, err)
+		}
+		log.Info("device", "use", string(use), "why", why)
+		return use, nil
+	}
 }
 
 func report(m *experiment.Metrics) {

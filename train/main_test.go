@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/turbindex/turbindex/internal/cli/clitest"
+	"github.com/turbindex/turbindex/train/cnn/cuda"
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
@@ -173,5 +174,26 @@ func TestBadInput(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, %q; want an error mentioning %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// TestDeviceFlag checks --device: a bad value is a usage error (exit 2);
+// --device cuda without a usable GPU is an error saying why (exit 1) that
+// leaves no run directory behind.
+func TestDeviceFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	_, stderr, code := run(t, "train", "fit", "--device", "gpu", "--out", out, "--manifest", "m.csv", "--snapshots", "s")
+	if code != 2 || !strings.Contains(stderr, `--device: device "gpu": want auto, cpu or cuda`) {
+		t.Fatalf("--device gpu: exit %d, %s", code, stderr)
+	}
+	if _, err := cuda.OpenDriver(); err == nil {
+		t.Skip("a CUDA driver is present here: the no-driver path is not reachable")
+	}
+	_, stderr, code = run(t, "train", "fit", "--device", "cuda", "--out", out, "--manifest", "m.csv", "--snapshots", "s")
+	if code != 1 || !strings.Contains(stderr, "--device cuda: ") || !strings.Contains(stderr, "libcuda.so.1") {
+		t.Fatalf("--device cuda without a driver: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("--device cuda failed but left %s (%v)", out, err)
 	}
 }

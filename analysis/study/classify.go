@@ -72,22 +72,7 @@ func (s *state) hogSVM() error {
 // cnn adds the CNN runs given in the options.
 func (s *state) cnn() error {
 	if s.o.CNN != "" {
-		c := classifier{name: "CNN", ref: math.NaN(), score: func(d *data) ([]float64, error) {
-			p, err := experiment.PredictImages(s.o.CNN, d.images)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]float64, len(p))
-			for i, v := range p {
-				out[i] = float64(v) - 0.5 // P(Burgers) − ½
-			}
-			return out, nil
-		}}
-		if h, err := experiment.ReadHistory(s.o.CNN); err == nil && len(h) > 0 {
-			best := slices.MinFunc(h, func(a, b experiment.Epoch) int { return cmpFloat(a.ValLoss, b.ValLoss) })
-			c.ref, c.refName = best.ValAcc, fmt.Sprintf("test-split accuracy of the best epoch (%d)", best.Epoch)
-		}
-		s.classifiers = append(s.classifiers, c)
+		s.classifiers = append(s.classifiers, s.cnnClassifier("CNN", s.o.CNN))
 	}
 	if s.o.CNNRegress != "" {
 		s.regressors = append(s.regressors, regressor{name: "CNN", predict: func(d *data) ([]float64, error) {
@@ -96,6 +81,27 @@ func (s *state) cnn() error {
 		}})
 	}
 	return nil
+}
+
+// cnnClassifier is the best model of the classifier run in dir, named name;
+// its own estimate is the test-split accuracy of its best epoch.
+func (s *state) cnnClassifier(name, dir string) classifier {
+	c := classifier{name: name, ref: math.NaN(), score: func(d *data) ([]float64, error) {
+		p, err := experiment.PredictImages(dir, d.images)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(p))
+		for i, v := range p {
+			out[i] = float64(v) - 0.5 // P(Burgers) − ½
+		}
+		return out, nil
+	}}
+	if h, err := experiment.ReadHistory(dir); err == nil && len(h) > 0 {
+		best := slices.MinFunc(h, func(a, b experiment.Epoch) int { return cmpFloat(a.ValLoss, b.ValLoss) })
+		c.ref, c.refName = best.ValAcc, fmt.Sprintf("test-split accuracy of the best epoch (%d)", best.Epoch)
+	}
+	return c
 }
 
 func cmpFloat(a, b float64) int {

@@ -82,9 +82,15 @@ func (d *data) ids() []string {
 // derive returns d's images transformed by f (which returns new pixels of
 // the same size and must not modify its argument), with their features.
 func (s *state) derive(d *data, f func(pix []float32) ([]float32, error)) (*data, error) {
+	return s.deriveImages(d, func(im dataset.Image) ([]float32, error) { return f(im.Pix) })
+}
+
+// deriveImages is derive for transformations that depend on the image's
+// label (a noise stream per image).
+func (s *state) deriveImages(d *data, f func(im dataset.Image) ([]float32, error)) (*data, error) {
 	out := &data{images: make([]dataset.Image, len(d.images))}
 	for i, im := range d.images {
-		pix, err := f(im.Pix)
+		pix, err := f(im)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", im.Label.ID, err)
 		}

@@ -61,15 +61,24 @@ type Options struct {
 	Cs, GammaScales     []float64 // grid of C, and of γ in units of 1/(number of features)
 	TSNEPoints          int       // at most this many points per t-SNE map
 	Zooms               []float64 // zoom factors of the invariance test
-	Seed                uint64
-	Log                 *slog.Logger
-	Progress            io.Writer // terminal for a progress bar over the study's stages (optional)
+	// CNNAugmented are classifier runs trained with augmentation (train fit
+	// --augment), compared with every method; CNNDebias are runs trained
+	// with --debias, each with its probe.json (train probe).
+	CNNAugmented, CNNDebias []string
+	// The test-time degradations (package degrade), besides none: beam
+	// FWHMs in pixels, signal-to-noise ratios of log Σ, and background
+	// gradients in units of each image's σ(log Σ).
+	Beams, SNRs, Gradients []float64
+	Seed                   uint64
+	Log                    *slog.Logger
+	Progress               io.Writer // terminal for a progress bar over the study's stages (optional)
 }
 
 // Defaults returns the study's default settings.
 func Defaults() Options {
 	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3},
-		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1}
+		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1,
+		Beams: []float64{1, 2, 4, 8}, SNRs: []float64{100, 30, 10, 3}, Gradients: []float64{0.5, 1, 2, 4}}
 }
 
 // stage is one step of Run.
@@ -86,10 +95,13 @@ var stages = []stage{
 	{"power-spectrum slope", (*state).slope},
 	{"baselines", (*state).baselines},
 	{"CNN", (*state).cnn},
+	{"augmented CNN", (*state).augmented},
 	{"holdout", (*state).holdout},
 	{"regression", (*state).regression},
 	{"t-SNE", (*state).tsne},
 	{"zoom", (*state).zoom},
+	{"telescope", (*state).telescope},
+	{"debiasing", (*state).debias},
 }
 
 // state is what the stages share.

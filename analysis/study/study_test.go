@@ -61,8 +61,39 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Tables) != 3 || len(back.Tables[0].Rows) != 6 || len(back.Tables[1].Rows) != 5 {
+	if len(back.Tables) < 6 || len(back.Tables[0].Rows) != 6 || len(back.Tables[1].Rows) != 5 {
 		t.Fatalf("tables: %+v", back.Tables)
+	}
+	// The degradation tables: one per knob, every level a probability, and
+	// the first column the clean holdout, the same as in the first table.
+	holdout := map[string]float64{}
+	for _, row := range back.Tables[0].Rows {
+		if row.Warning == "" {
+			holdout[row.Method] = row.Values["accuracy"]
+		}
+	}
+	knobs := 0
+	for _, tab := range back.Tables {
+		if !strings.HasSuffix(tab.Title, "holdout accuracy") || tab.Columns[0] != "none" {
+			continue
+		}
+		knobs++
+		if len(tab.Columns) != 5 || len(tab.Rows) != len(holdout) {
+			t.Errorf("%s: columns %v, %d rows; want none and 4 levels, %d methods", tab.Title, tab.Columns, len(tab.Rows), len(holdout))
+		}
+		for _, row := range tab.Rows {
+			if row.Values["none"] != holdout[row.Method] {
+				t.Errorf("%s, %s: undegraded accuracy %v, holdout table %v", tab.Title, row.Method, row.Values["none"], holdout[row.Method])
+			}
+			for c, v := range row.Values {
+				if v < 0 || v > 1 {
+					t.Errorf("%s, %s, %s: accuracy %v", tab.Title, row.Method, c, v)
+				}
+			}
+		}
+	}
+	if knobs != 3 {
+		t.Errorf("%d degradation tables, want 3 (beam, noise, gradient)", knobs)
 	}
 	for i, row := range back.Tables[0].Rows {
 		acc := row.Values["accuracy"]

@@ -23,7 +23,7 @@ import (
 // every rank compresses its blocks of the cube fields and writes them at
 // its offset (an exclusive scan of the compressed sizes) into one temporary
 // file; rank 0 writes the header last and renames the file into place.
-func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Solver, sys units.System, h *snapshot.Header) error {
+func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Solver, sys units.System, h *snapshot.Header) (err error) {
 	maps, err := columnDensityMaps(c, dec, s, sys)
 	if err != nil {
 		return err
@@ -60,12 +60,13 @@ func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Sol
 	if err != nil {
 		return err
 	}
+	defer removeOnError(tmp, &err)
 	entries := make([]chunkEntry, len(pieces))
 	off := base
 	for i, p := range pieces {
 		if _, err := f.WriteAt(p.stored, dataStart+off); err != nil {
 			f.Close()
-			return fmt.Errorf("write %s: %w", tmp, err)
+			return fmt.Errorf("snapshot %s: %w", cfg.Out, err)
 		}
 		entries[i] = chunkEntry{p.field, p.chunk, snapshot.NewChunkInfo(p.start, p.shape, uint64(off), p.stored, p.sum)}
 		off += int64(len(p.stored))
@@ -73,7 +74,7 @@ func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Sol
 	// Each writer syncs its own descriptor: on parallel file systems a
 	// sync through another descriptor need not cover these writes.
 	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return fmt.Errorf("snapshot %s: %w", cfg.Out, err)
 	}
 	msg, err := json.Marshal(entries)
 	if err != nil {
@@ -86,11 +87,19 @@ func writeSnapshot(c comm.Comm, cfg Config, dec mesh.Decomposition, s *hydro.Sol
 	var failure error
 	if c.Rank() == 0 {
 		failure = finish(h, layout, all, tmp, int(reserve), cfg)
-		if failure != nil {
-			os.Remove(tmp)
-		}
 	}
 	return agree(c, failure)
+}
+
+// removeOnError removes the temporary file tmp that all ranks write when
+// *err is set: every rank that fails removes it, so that a full disk or a
+// failed rank leaves nothing behind whichever rank saw the failure (a
+// second removal finds nothing, and after the rename on success there is
+// no tmp to remove).
+func removeOnError(tmp string, err *error) {
+	if *err != nil {
+		os.Remove(tmp)
+	}
 }
 
 // sharedFile creates, on rank 0, a temporary file next to out that all
@@ -113,10 +122,15 @@ func sharedFile(c comm.Comm, out string) (*os.File, string, error) {
 		}
 	}
 	if err := c.Barrier(); err != nil {
+		if f != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
 		return nil, "", err
 	}
 	if c.Rank() != 0 {
 		if f, err = snapshot.OpenShared(tmp); err != nil {
+			os.Remove(tmp)
 			return nil, "", fmt.Errorf("write %s: %w", out, err)
 		}
 	}

@@ -64,11 +64,12 @@ func resume(path string, cfg Config, s *hydro.Solver) (bool, bookkeeping, error)
 
 // saveCheckpoint writes the state of every rank's solver to path, all ranks
 // at once, atomically (temporary file, rename).
-func saveCheckpoint(c comm.Comm, path string, cfg Config, dec mesh.Decomposition, s *hydro.Solver, bk bookkeeping) error {
+func saveCheckpoint(c comm.Comm, path string, cfg Config, dec mesh.Decomposition, s *hydro.Solver, bk bookkeeping) (err error) {
 	f, tmp, err := sharedFile(c, path)
 	if err != nil {
 		return err
 	}
+	defer removeOnError(tmp, &err)
 	data := checkpoint.Pack(s.Block, [4][]float64{s.U.Rho, s.U.M[0], s.U.M[1], s.U.M[2]})
 	sum := checkpoint.Sum(data)
 	_, werr := f.WriteAt(data, checkpoint.Offset(dec, c.Rank()))
@@ -90,9 +91,6 @@ func saveCheckpoint(c comm.Comm, path string, cfg Config, dec mesh.Decomposition
 				Offset: checkpoint.Offset(dec, r), XXHash64: string(all[r])})
 		}
 		failure = finishCheckpoint(tmp, path, h, checkpoint.Offset(dec, dec.Size()))
-		if failure != nil {
-			os.Remove(tmp)
-		}
 	}
 	return agree(c, failure)
 }

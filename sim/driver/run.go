@@ -31,6 +31,11 @@ type Options struct {
 	// from if it exists. Empty: no checkpoints; cancellation is an error.
 	Checkpoint      string
 	CheckpointEvery time.Duration // 0: only when stopped
+	// SetupDone, if not nil, is called once by rank 0 when the set-up
+	// (initial conditions or checkpoint, the run's memory peak) is over, so
+	// that a caller running several simulations can start their set-ups
+	// one at a time.
+	SetupDone func()
 	// Fault, for tests of failure handling only: the named rank fails on
 	// purpose at the named point ("start" or "step:N").
 	Fault Fault
@@ -141,6 +146,9 @@ func RunRank(ctx context.Context, c comm.Comm, cfg Config, opt Options) (*Result
 	}
 	if err := s.Start(); err != nil {
 		return nil, err
+	}
+	if opt.SetupDone != nil && c.Rank() == 0 {
+		opt.SetupDone()
 	}
 	res := &Result{Path: cfg.Out, Resumed: resumed, Restarts: bk.restarts}
 	if !resumed {

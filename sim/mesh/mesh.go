@@ -37,8 +37,14 @@ func Decompose(cells [3]int, size int) (Decomposition, error) {
 			return Decomposition{}, fmt.Errorf("grid %v: axis %d has %d cells", cells, d, n)
 		}
 	}
+	// More ranks than blocks of Ghost³ cells can never fit; saying so at
+	// once spares a search over every factorisation of a huge count.
+	most := 1.0
+	for _, n := range cells {
+		most *= float64(max(n/Ghost, 1))
+	}
 	best, bestCost := [3]int{}, math.Inf(1)
-	for px := 1; px <= size; px++ {
+	for px := 1; px <= size && float64(size) <= most; px++ {
 		if size%px != 0 {
 			continue
 		}

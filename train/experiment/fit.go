@@ -73,6 +73,9 @@ type Config struct {
 	// all. The standardisation statistics are those of the whole training
 	// split.
 	TrainFraction float64 `json:"train_fraction,omitempty"`
+	// Device is where the run trained: "cpu", or "cuda" with a GPU
+	// (what train's --device resolved to).
+	Device string `json:"device,omitempty"`
 }
 
 // FitOptions are the connections of a training run to the outside world.

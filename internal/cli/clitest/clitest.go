@@ -46,3 +46,32 @@ func Run(t testing.TB, bin string, args ...string) (stdout, stderr string, code 
 	t.Fatal(err)
 	return "", "", 0
 }
+
+// FullDisk returns a new directory in which writing more than about size
+// bytes fails, and the command prefix to run a binary under so that it
+// meets the limit. As root it mounts a tmpfs of that size there (writes
+// fail with ENOSPC, as on a full disk; unmounted when t ends) and the
+// prefix is empty; otherwise the prefix runs the binary under prlimit
+// --fsize (writes beyond the size fail with EFBIG). It skips t when neither
+// is possible, naming what is missing.
+func FullDisk(t testing.TB, size int) (dir string, prefix []string) {
+	t.Helper()
+	dir = t.TempDir()
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err == nil {
+			t.Cleanup(func() {
+				if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+					t.Errorf("umount %s: %v: %s", dir, err, out)
+				}
+			})
+			return dir, nil
+		} else {
+			t.Logf("mount tmpfs: %v: %s; using prlimit --fsize instead", err, bytes.TrimSpace(out))
+		}
+	}
+	p, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("neither a tmpfs mount (needs root) nor prlimit (package util-linux) to fill a disk")
+	}
+	return dir, []string{p, fmt.Sprintf("--fsize=%d", size), "--"}
+}

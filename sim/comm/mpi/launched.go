@@ -45,3 +45,15 @@ func LaunchedSize() int {
 	}
 	return 0
 }
+
+// LocalSize returns the number of ranks the launcher started on this node
+// (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS or SLURM_NTASKS_PER_NODE),
+// or 1 if it is unknown: they share the node's memory.
+func LocalSize() int {
+	for _, v := range []string{"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"} {
+		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1
+}
