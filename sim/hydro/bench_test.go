@@ -75,3 +75,30 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStream is STREAM's triad a[i] = b[i] + s·c[i] on three arrays of
+// 32 MiB each (well beyond the caches), in Go, on one core: the memory
+// bandwidth a streaming kernel can reach here, counted as STREAM does
+// (24 bytes per element; the write-allocate read of a is not counted), per
+// second of wall time and per CPU second of the process.
+// Compare it with BenchmarkStep's bytes per zone-cycle (docs/SCALING.md).
+func BenchmarkStream(b *testing.B) {
+	const n = 1 << 22
+	x, y, z := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range y {
+		y[i], z[i] = float64(i), float64(n-i)
+	}
+	b.SetBytes(24 * n)
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		s := float64(i%7) + 0.5
+		for j := range x {
+			x[j] = y[j] + s*z[j]
+		}
+	}
+	b.ReportMetric(24*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(24*n*float64(b.N)/cpu/1e9, "GB/cpu-s")
+	}
+}
