@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 
+from cpuinfo import cpu
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TUNED = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736:glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1"
 
@@ -121,17 +123,6 @@ def main():
 def stats(v):
     v = sorted(v)
     return "min %.2f median %.2f max %.2f" % (v[0], v[len(v) // 2], v[-1])
-
-
-def cpu():
-    model, flags = "?", []
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name") and model == "?":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = [x for x in line.split(":", 1)[1].split() if x.startswith(("avx", "fma"))]
-    return "%s (%s)" % (model, " ".join(flags))
 
 
 if __name__ == "__main__":
