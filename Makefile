@@ -30,6 +30,7 @@ test: vet
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sim/snapshot
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5s ./fits
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 5s ./train/autoenc
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpace$$' -fuzztime 5s ./train/search
 
 vet:

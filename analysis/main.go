@@ -3,7 +3,7 @@
 // spectrum — plus t-SNE maps and a zoom-invariance test, and writes the
 // report of the study.
 //
-//	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/] [--cnn-regress run/] --out report/
+//	analysis run --manifest m.csv --snapshots snaps/ [--cnn run/[,run2/,…]] [--cnn-regress run/] --out report/
 //	analysis resolution --campaign m32.csv,snaps32/,run32/ --campaign m64.csv,snaps64/,run64/ ... --out dir/
 //	analysis hog --image X.png|X.tsnap#index [flags] --out feats.csv
 //	analysis hog --images DIR|'GLOB' | --list FILE [--workers N] [flags] --out feats.csv
@@ -60,7 +60,7 @@ func runCmd(args []string) error {
 	fs.StringVar(&o.Manifest, "manifest", "", "campaign manifest `file`")
 	fs.StringVar(&o.Snapshots, "snapshots", "", "snapshot `directory`")
 	fs.StringVar(&o.Out, "out", "report", "report `directory`")
-	fs.StringVar(&o.CNN, "cnn", "", "run `directory` of a `train fit --task classify` to compare")
+	fs.Var((*cli.Strings)(&o.CNN), "cnn", "run `directories` of `train fit --task classify` to compare, comma-separated (several: the same network under different --normalise, side by side)")
 	fs.StringVar(&o.CNNRegress, "cnn-regress", "", "run `directory` of a `train fit --task regress` to compare")
 	fs.IntVar(&o.ImageSize, "image-size", 0, "image side in pixels (0: N/2; must match the CNN runs)")
 	fs.StringVar(&o.Cache, "cache", "", "image cache `directory`")

@@ -105,6 +105,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"svm", "--train", good}, "--test is required"},
 		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
 		{[]string{"run", "--snapshots", dir}, "--manifest is required"},
+		{[]string{"run", "--manifest", "m", "--snapshots", dir, "--beam", "0,2"}, "--beam"},
+		{[]string{"resolution", "--campaign", "m.csv"}, "manifest,snapshots[,run]"},
+		{[]string{"resolution", "--campaign", "a.csv,s"}, "at least twice"},
+		{[]string{"resolution", "--campaign", filepath.Join(dir, "none.csv") + ",s", "--campaign", "a.csv,s"}, "none.csv"},
 		{[]string{"nope"}, "unknown command"},
 	} {
 		_, stderr, code := run(t, tc.args...)

@@ -50,8 +50,10 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	var metrics struct {
-		Tables []struct {
-			Rows []struct {
+		Headline []string
+		Tables   []struct {
+			Title string
+			Rows  []struct {
 				Method  string
 				Values  map[string]float64
 				Warning string
@@ -75,11 +77,22 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// HOG+SVM, the power-spectrum slope, three moments, the logistic
-	// regression and the CNN.
-	if len(metrics.Tables[0].Rows) != 7 {
-		t.Errorf("%d classifiers in the report, want 7", len(metrics.Tables[0].Rows))
+	// regression, the CNN under three normalisations (the protocols table
+	// compares the three) and two CNNs trained with augmentation.
+	if len(metrics.Tables[0].Rows) != 11 {
+		t.Errorf("%d classifiers in the report, want 11", len(metrics.Tables[0].Rows))
 	}
-	for _, f := range []string{"cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-regress/regress.png", "cnn-classify/saliency.png"} {
+	protocols := false
+	for _, tb := range metrics.Tables {
+		if strings.HasPrefix(tb.Title, "CNN protocols") {
+			protocols = len(tb.Rows) == 3
+		}
+	}
+	if !protocols || len(metrics.Headline) == 0 {
+		t.Errorf("no protocols table of three runs, or no headline: %+v", metrics)
+	}
+	for _, f := range []string{"cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-classify/reliability.png",
+		"cnn-image/metrics.json", "cnn-keras8/metrics.json", "cnn-regress/regress.png", "cnn-classify/saliency.png", "report/reliability.png", "report/zoom.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -91,7 +104,7 @@ func TestDemo(t *testing.T) {
 	}
 	before := simulated()
 	again := run()
-	if strings.Count(again, "trained already") != 2 || simulated() != before || before != 48 {
+	if strings.Count(again, "trained already") != 6 || simulated() != before || before != 48 {
 		t.Errorf("the rerun redid finished work (%d simulations logged, then %d):\n%s", before, simulated(), again)
 	}
 }

@@ -8,12 +8,14 @@
 # log Σ per N and class, where the resolutions part), index.html.
 # Re-running reuses finished simulations and trainings.
 #
-# Sizes (environment): RES_GRIDS ("32 64 128"), RES_SIMS per class (20),
-# RES_EPOCHS (5), RES_IMAGE_SIZE (16: the smallest grid's N/2), RES_SEED (7),
-# RES_OUT (out/resolution).
+# Sizes (environment): RES_GRIDS ("32 64 128", each simulated in full and
+# trained on), RES_TEST_GRIDS ("": grids of which only the holdout
+# simulations are run, tested on but not trained on: a cheap finer grid),
+# RES_SIMS per class (20), RES_EPOCHS (5), RES_IMAGE_SIZE (16: the smallest
+# grid's N/2), RES_SEED (7), RES_OUT (out/resolution).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grids=${RES_GRIDS:-"32 64 128"} sims=${RES_SIMS:-20} epochs=${RES_EPOCHS:-5}
+grids=${RES_GRIDS:-"32 64 128"} test_grids=${RES_TEST_GRIDS:-""} sims=${RES_SIMS:-20} epochs=${RES_EPOCHS:-5}
 size=${RES_IMAGE_SIZE:-16} seed=${RES_SEED:-7} out=${RES_OUT:-out/resolution}
 bin=${BIN:-bin}
 mkdir -p "$out"
@@ -45,6 +47,21 @@ for n in $grids; do
 		fi
 	fi
 	args+=(--campaign "$d/manifest.csv,$d/snaps,$d/cnn")
+done
+
+for n in $test_grids; do
+	d=$out/$n
+	mkdir -p "$d"
+	if [ ! -f "$d/manifest.csv" ]; then
+		"$bin/sim" plan --preset demo --seed "$seed" --grid "$n" --kolmogorov "$sims" --burgers "$sims" --sweep 0 --out "$d/manifest.csv"
+	fi
+	# With one simulation per task, task k runs row k: only the holdout rows.
+	holdout=$(grep -v -e '^#' -e '^id,' "$d/manifest.csv" | awk -F, '$5 == "holdout" { print NR - 1 }')
+	echo "== simulating the $(echo $holdout | wc -w) holdout boxes at ${n}³ (finished ones are skipped)"
+	for k in $holdout; do
+		"$bin/sim" task --manifest "$d/manifest.csv" --outdir "$d/snaps" --task-id "$k" --per-task 1 --log-every 1h 2>>"$out/sim.log"
+	done
+	args+=(--campaign "$d/manifest.csv,$d/snaps")
 done
 
 echo "== cross-resolution matrix and spectra"

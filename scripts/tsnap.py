@@ -31,6 +31,7 @@ VERSION = 1
 MAX_HEADER = 64 << 20
 MAX_ELEMENTS = 1 << 34
 MAX_EXPANSION = 32768
+MAX_WINDOW = 128 << 20
 
 HEADER_KEYS = {
     "format": str, "version": int, "code_version": str, "problem": str,
@@ -48,9 +49,41 @@ class TsnapError(ValueError):
     """The file is not a valid .tsnap v1 snapshot."""
 
 
+# JSON's whitespace (RFC 8259): what may surround the header object. Python's
+# str.strip would also take form feeds, no-break spaces and other Unicode
+# spaces, which the format (and the Go reader) rejects.
+JSON_WS = " \t\n\r"
+
+
+class _HeaderJSONError(ValueError):
+    pass
+
+
+def _no_constant(name):
+    raise _HeaderJSONError(f"{name} is not JSON (numbers must be finite)")
+
+
+def _no_duplicates(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise _HeaderJSONError(f"duplicate key {k!r} in an object")
+        obj[k] = v
+    return obj
+
+
+# json.loads accepts NaN and Infinity and keeps the last of duplicate keys;
+# the format forbids both, so this decoder refuses them.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+
+
 def _check_keys(obj, keys, where):
     if not isinstance(obj, dict):
         raise TsnapError(f"{where}: rule 4: not a JSON object")
+    for k in obj:
+        for want in keys:
+            if k != want and k.casefold() == want.casefold():
+                raise TsnapError(f"{where}: rule 4: key {k!r} differs from {want!r} only in case")
     for k, t in keys.items():
         v = obj.get(k)
         if v is None:
@@ -155,18 +188,18 @@ def read(path, fields=None):
         raise TsnapError(f"{path}: rule 2: reserved preamble word is {reserved:#x}, want 0")
     if hlen > MAX_HEADER or 24 + hlen > len(data):
         raise TsnapError(f"{path}: rule 3: header length {hlen} exceeds the limit or the file ({len(data)} bytes)")
-    # Rule 4: one JSON object, then only whitespace.
+    # Rule 4: one JSON object, only JSON whitespace around it.
     try:
-        text = data[24:24 + hlen].decode("utf-8")
-        header, end = json.JSONDecoder().raw_decode(text.lstrip())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        text = data[24:24 + hlen].decode("utf-8").lstrip(JSON_WS)
+        header, end = _DECODER.raw_decode(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, _HeaderJSONError) as e:
         raise TsnapError(f"{path}: rule 4: header is not valid UTF-8 JSON: {e}") from None
-    if text.lstrip()[end:].strip():
+    if text[end:].strip(JSON_WS):
         raise TsnapError(f"{path}: rule 4: bytes after the header's JSON object")
     d = 24 + hlen
     _validate(path, header, len(data) - d)
 
-    dctx = zstandard.ZstdDecompressor()
+    dctx = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW)
     out = {}
     for fi in header["fields"]:
         name = fi["name"]
@@ -177,8 +210,15 @@ def read(path, fields=None):
             where = f"{path}: field {name!r} chunk {j}"
             n, raw_bytes = _prod(c["shape"]), c["raw_bytes"]
             lo = d + c["offset"]
+            stored = data[lo:lo + c["stored_bytes"]]
             try:
-                shuffled = dctx.decompress(data[lo:lo + c["stored_bytes"]], max_output_size=raw_bytes)
+                # One-shot decompression does not apply the window limit:
+                # check the frame header (a single-segment frame's window is
+                # its content size, as libzstd reports it).
+                window = zstandard.get_frame_parameters(stored).window_size
+                if window > MAX_WINDOW:
+                    raise TsnapError(f"{where}: rule 16: zstd frame needs a window of {window} bytes, more than {MAX_WINDOW}")
+                shuffled = dctx.decompress(stored, max_output_size=raw_bytes)
             except zstandard.ZstdError as e:
                 raise TsnapError(f"{where}: rule 16: zstd: {e}") from None
             if len(shuffled) != raw_bytes:

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/sim/driver"
@@ -92,20 +91,12 @@ func planMemory(m *campaign.Manifest) (string, error) {
 // checkOut rejects an output path whose directory is missing or that
 // exists without force, before any work.
 func checkOut(path string, force bool) error {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("--out %s: directory %s does not exist", path, dir)
-	}
-	st, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("--out %s: %w", path, err)
-	case st.IsDir():
-		return fmt.Errorf("--out %s: is a directory", path)
-	case !force:
+	err := atomicfile.CheckTarget(path, force)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("--out %s: file already exists (use --force to overwrite)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,11 +217,21 @@ func TestSlurm(t *testing.T) {
 
 	t.Run("campaign", c.testCampaign)
 	t.Run("time-limit", c.testTimeLimit)
+	t.Run("search", c.testSearch)
 }
 
-// submit runs slurm/submit.sh in dir and returns the job IDs it printed, by stage.
+// submit runs slurm/submit.sh in dir and returns the job IDs it printed, by stage. Items of
+// env that start with "--" are passed as arguments (--search).
 func (c *cluster) submit(t *testing.T, dir string, env ...string) map[string]string {
 	t.Helper()
+	var args []string
+	env = slices.DeleteFunc(slices.Clone(env), func(e string) bool {
+		if strings.HasPrefix(e, "--") {
+			args = append(args, e)
+			return true
+		}
+		return false
+	})
 	env = append([]string{
 		"SIM=" + filepath.Join(c.bin, "sim"),
 		"TRAIN=" + filepath.Join(c.bin, "train"),
@@ -229,7 +240,7 @@ func (c *cluster) submit(t *testing.T, dir string, env ...string) map[string]str
 		"TRAIN_CPUS=1", "ANALYSIS_CPUS=1", "TIME=00:05:00",
 		"SRUN_ARGS=", "EXTRA_SBATCH_ARGS=", "DEPEND=", "ARRAY=",
 	}, env...)
-	out := run(t, dir, env, filepath.Join(c.root, "slurm", "submit.sh"))
+	out := run(t, dir, env, filepath.Join(c.root, "slurm", "submit.sh"), args...)
 	ids := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		stage, id, ok := strings.Cut(line, "=")

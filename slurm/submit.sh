@@ -3,7 +3,11 @@
 # (--dependency=afterok on the whole array), then the analysis job (afterok on training).
 # A dependent job is cancelled if what it waits for fails (--kill-on-invalid-dep=yes).
 #
-# usage: [VAR=value ...] slurm/submit.sh [--dry-run] [--help]
+# usage: [VAR=value ...] slurm/submit.sh [--dry-run] [--search] [--help]
+#
+# --search submits a hyper-parameter search instead: the array of its trials (one task per row of
+# SEARCH_DIR/trials.csv, written by `train search --space ...`), then the summary job
+# (--dependency=afterok on the array); it prints search=ID and summarise=ID.
 #
 # Prints the job IDs on stdout, one per line: sim=ID, train=ID, analysis=ID (only the STAGES
 # submitted); messages go to stderr. --dry-run prints the sbatch commands instead of running them.
@@ -20,11 +24,13 @@
 #                        MPI ranks with srun (bin/sim from `make build-mpi`), empty: in-process
 #   ACCOUNT= PARTITION= QOS= TIME=01:00:00 THROTTLE=100 MEM_PER_CPU= MODULES= SETUP=
 #   TRAIN_GRES=gpu:1 (empty: no GPU) TRAIN_CMD=... ANALYSIS_CMD=... STAGES=sim,train,analysis
+#   --search: SEARCH_DIR=search SEARCH_CPUS=2 SEARCH_TIME=01:00:00 SEARCH_GRES= (ARRAY, THROTTLE too)
 #
 # Examples:
 #   slurm/submit.sh                                        # the whole campaign in manifest.csv
 #   ARRAY=3,7 slurm/submit.sh                              # rerun two failed tasks, then train+analysis
 #   MPI=pmix RANKS=16 MEM_PER_CPU=2500M PER_TASK=2 ACCOUNT=astro PARTITION=compute slurm/submit.sh
+#   SEARCH_DIR=search THROTTLE=8 slurm/submit.sh --search    # after train search --space ... --out search
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,6 +43,7 @@ die() {
 info() { echo "submit.sh: $*" >&2; }
 
 DRY_RUN=${DRY_RUN:-}
+SEARCH=
 for a in "$@"; do
 	case $a in
 	-h | --help)
@@ -44,6 +51,7 @@ for a in "$@"; do
 		exit 0
 		;;
 	-n | --dry-run) DRY_RUN=1 ;;
+	--search) SEARCH=1 ;;
 	*) die "unknown argument '$a' (settings are environment variables; see --help)" ;;
 	esac
 done
@@ -99,6 +107,13 @@ ANALYSIS_MEM=${ANALYSIS_MEM:-}
 ANALYSIS_TIME=${ANALYSIS_TIME:-02:00:00}
 ANALYSIS_CMD=${ANALYSIS_CMD:-}
 ANALYSIS_SBATCH_ARGS=${ANALYSIS_SBATCH_ARGS:-}
+SEARCH_DIR=$(abs "${SEARCH_DIR:-search}")
+SEARCH_CPUS=${SEARCH_CPUS:-2}
+SEARCH_TIME=${SEARCH_TIME:-01:00:00}
+SEARCH_GRES=${SEARCH_GRES:-}
+SEARCH_MEM=${SEARCH_MEM:-}
+SEARCH_ARGS=${SEARCH_ARGS:-}
+SEARCH_SBATCH_ARGS=${SEARCH_SBATCH_ARGS:-}
 
 int() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] || die "$1 must be a positive integer, not '$2'"; }
 int PER_TASK "$PER_TASK"
@@ -114,6 +129,7 @@ done
 [ -n "$STAGES" ] || die "STAGES is empty"
 
 # The variables the sbatch scripts read (sbatch --export=ALL passes them on).
+export SEARCH_DIR SEARCH_ARGS
 export SIM TRAIN ANALYSIS MANIFEST OUTDIR RUN_DIR REPORT_DIR PER_TASK PARALLEL RANKS MPI MAX_REQUEUE \
 	CHECKPOINT_EVERY SIM_ARGS SRUN_ARGS MODULES SETUP TRAIN_TASK EPOCHS TRAIN_CMD ANALYSIS_CMD
 
@@ -146,6 +162,45 @@ submit() { # STAGE ARGS...
 mkdir -p "$LOGDIR"
 prev=$DEPEND # what the next stage waits for (afterok:ID...)
 printed=()
+
+# --- a hyper-parameter search: the trials' array, then the summary ---
+if [ -n "$SEARCH" ]; then
+	int SEARCH_CPUS "$SEARCH_CPUS"
+	[ -x "$TRAIN" ] || info "warning: TRAIN=$TRAIN is not an executable yet (make build before the jobs start)"
+	trials=$SEARCH_DIR/trials.csv
+	[ -f "$SEARCH_DIR/search.json" ] && [ -f "$trials" ] ||
+		die "SEARCH_DIR=$SEARCH_DIR holds no planned search: run train search --space SPACE --manifest ... --snapshots ... --out $SEARCH_DIR first"
+	if [ -z "$ARRAY" ]; then
+		rows=$(($(wc -l <"$trials") - 1)) # the header, then one line per trial
+		[ "$rows" -gt 0 ] || die "$trials has no trials"
+		ARRAY="0-$((rows - 1))"
+		info "$rows trials: --array=$ARRAY"
+	fi
+	spec=$ARRAY
+	[ -n "$THROTTLE" ] && [[ $spec != *%* ]] && spec="$spec%$THROTTLE"
+	args=("${common[@]}" --array="$spec" --output="$LOGDIR/%x_%A_%a.out" --time="$SEARCH_TIME" --signal="$SIGNAL"
+		--ntasks=1 --cpus-per-task="$SEARCH_CPUS")
+	[ -n "$TRAIN_PARTITION" ] && args+=(--partition="$TRAIN_PARTITION")
+	[ -n "$SEARCH_GRES" ] && args+=(--gres="$SEARCH_GRES")
+	[ -n "$SEARCH_MEM" ] && args+=(--mem="$SEARCH_MEM")
+	[ -n "$prev" ] && args+=(--dependency="$prev" --kill-on-invalid-dep=yes)
+	split extra "$SEARCH_SBATCH_ARGS"
+	args+=("${extra[@]}")
+	id=$(submit search "${args[@]}" "$REPO/slurm/search.sbatch") || die "submitting the search array failed"
+	echo "search=$id"
+	printed+=("search=$id")
+	args=("${common[@]}" --job-name=turbindex-search-summary --output="$LOGDIR/%x_%j.out" --time="$SEARCH_TIME"
+		--ntasks=1 --cpus-per-task="$SEARCH_CPUS" --dependency="afterok:$id" --kill-on-invalid-dep=yes)
+	[ -n "$TRAIN_PARTITION" ] && args+=(--partition="$TRAIN_PARTITION")
+	[ -n "$SEARCH_MEM" ] && args+=(--mem="$SEARCH_MEM")
+	args+=("${extra[@]}")
+	id=$(submit summarise "${args[@]}" "$REPO/slurm/search.sbatch") ||
+		die "submitting the summary failed; the array is ${printed[*]}: cancel it with scancel, or submit the summary by hand"
+	echo "summarise=$id"
+	printed+=("summarise=$id")
+	[ -n "$DRY_RUN" ] || info "submitted ${printed[*]}; logs in $LOGDIR; watch with: squeue -u $(id -un)"
+	exit 0
+fi
 
 # --- the simulation array ---
 if want sim; then

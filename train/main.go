@@ -40,6 +40,8 @@ commands:
   saliency  image | saliency pairs of holdout images
   embed     penultimate-layer activations of holdout images (embeddings.csv)
   predict   apply a run to an observed column-density map (FITS): P(Burgers) or n per tile
+  realism   cross-validated AUC of a classifier telling the run's images from a map's tiles
+  synthmap  write a synthetic map (power-law log Σ field + point sources) as FITS, for checks
   probe     holdout accuracy, and the R² of a linear probe of the amplitude nuisance on the embedding (probe.json)
   search    hyper-parameter search: plan trials (--space), run one (--trial), --summarise
   transfer  transfer learning against training from scratch at fractions of the training set
@@ -72,7 +74,9 @@ func main() {
 				}
 			})
 		},
-		"predict": func(args []string) error { return predictCmd(args, log) },
+		"predict":  func(args []string) error { return predictCmd(args, log) },
+		"realism":  func(args []string) error { return realismCmd(args, log) },
+		"synthmap": synthmapCmd,
 		"saliency": func(args []string) error {
 			return runCmd(args, func(fs *flag.FlagSet) func(string) error {
 				count := fs.Int("count", 8, "number of images")
@@ -123,12 +127,13 @@ func fitCmd(args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("fit", flag.ContinueOnError)
 	manifest := fs.String("manifest", "", "campaign manifest `file`")
 	snaps := fs.String("snapshots", "", "snapshot `directory`")
-	task := fs.String("task", experiment.Classify, "classify (Kolmogorov vs Burgers) or regress (n of the sweep)")
+	task := fs.String("task", experiment.Classify, "classify (Kolmogorov vs Burgers), regress (n of the sweep) or autoencode (the training images, for train predict --autoencoder)")
 	epochs := fs.Int("epochs", 20, "epochs to train")
 	out := fs.String("out", "", "run `directory` to write")
 	resume := fs.Bool("resume", false, "continue the run in --out from its last epoch")
 	size := fs.Int("image-size", 0, "image side in pixels (0: N/2, no resampling)")
-	perImage := fs.Bool("per-image", false, "standardise each image by itself (morphology only) instead of by the training-set statistics")
+	normalise := fs.String("normalise", string(dataset.TrainStats), "how images are scaled before the network: train (standardised by the training set's pixels), image (each by itself: morphology only), keras8 (the talk's images: 8-bit grey per image, /255)")
+	perImage := fs.Bool("per-image", false, "the same as --normalise image")
 	cache := fs.String("cache", "", "image cache `directory` (decoded images, zstd shards)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling")
 	filters := cli.Ints{16, 32, 64, 64}
@@ -150,11 +155,21 @@ func fitCmd(args []string, log *slog.Logger) error {
 	if err := cli.Required(fs, "out"); err != nil {
 		return err
 	}
+	norm, err := dataset.ParseNormalisation(*normalise)
+	if err != nil {
+		return cli.Usage(fmt.Errorf("--normalise: %w", err))
+	}
+	if *perImage {
+		if norm != dataset.TrainStats && norm != dataset.PerImageStats {
+			return cli.Usage(fmt.Errorf("--per-image contradicts --normalise %s", norm))
+		}
+		norm = dataset.PerImageStats
+	}
 	dev, err := device()
 	if err != nil {
 		return err
 	}
-	cfg := experiment.Config{Task: *task, ImageSize: *size, PerImage: *perImage, Epochs: *epochs, Seed: *seed, Device: string(dev)}
+	cfg := experiment.Config{Task: *task, ImageSize: *size, Normalise: norm, Epochs: *epochs, Seed: *seed, Device: string(dev)}
 	if err := tl.apply(&cfg, *resume); err != nil {
 		return err
 	}
@@ -162,7 +177,6 @@ func fitCmd(args []string, log *slog.Logger) error {
 		if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
 			return err
 		}
-		var err error
 		if cfg.Manifest, err = filepath.Abs(*manifest); err != nil {
 			return err
 		}
@@ -195,7 +209,9 @@ func fitCmd(args []string, log *slog.Logger) error {
 	ctx, stop := cli.SignalContext()
 	defer stop()
 	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
-	if err == nil {
+	if err == nil && *task == experiment.Autoencode {
+		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.ae, recon-holdout.csv, autoencoder.json, recon_holdout.png\n", *out)
+	} else if err == nil {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.cnn, summary.txt, model.png\n", *out)
 	}
 	return err
@@ -225,6 +241,10 @@ func report(m *experiment.Metrics) {
 	case m.Images != nil:
 		fmt.Printf("%s: accuracy %.3f (per simulation %.3f), AUC %.3f (per simulation %.3f), %d images\n",
 			m.Split, m.Images.Accuracy, m.PerSim.Accuracy, m.Images.AUC, m.PerSim.AUC, m.Images.N)
+		if m.Tuned != nil {
+			fmt.Printf("%s: accuracy %.3f at the threshold %.3g chosen on the test split (0.5: %.3f); calibration error (ECE) %.3f\n",
+				m.Split, m.Tuned.Accuracy, m.Tuned.Threshold, m.Images.Accuracy, m.ECE)
+		}
 	case m.RegImg != nil:
 		fmt.Printf("%s: MSE %.4g, R² %.3f, %d images\n", m.Split, m.RegImg.MSE, m.RegImg.R2, m.RegImg.N)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/turbindex/turbindex/internal/cli/clitest"
 	"github.com/turbindex/turbindex/train/cnn/cuda"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
@@ -88,9 +89,13 @@ func TestPipeline(t *testing.T) {
 		}
 		want := []string{"metrics.json"}
 		if task == experiment.Classify {
-			want = append(want, "confusion.csv", "confusion.png", "roc.csv", "roc.png", "sweep.csv", "sweep.png")
+			want = append(want, "confusion.csv", "confusion.png", "roc.csv", "roc.png", "sweep.csv", "sweep.png", "reliability.png")
 			if mj.Images == nil || mj.Images.N != 48*2 || mj.PerSim.N != 2 || mj.SweepSim != 16 {
 				t.Errorf("classify metrics: %+v (stdout %q)", mj, stdout)
+			}
+			// The threshold chosen on the test split, and the calibration.
+			if mj.Tuned == nil || mj.Tuned.N != 96 || !(mj.ECE >= 0 && mj.ECE <= 1) || !strings.Contains(stdout, "chosen on the test split") {
+				t.Errorf("classify metrics: tuned %+v, ECE %v (stdout %q)", mj.Tuned, mj.ECE, stdout)
 			}
 		} else {
 			want = append(want, "regress.csv", "regress.png")
@@ -118,6 +123,18 @@ func TestPipeline(t *testing.T) {
 		if lines := strings.Count(string(emb), "\n"); lines != 1+48*4 {
 			t.Errorf("embeddings.csv: %d lines, want a header and 192 rows (the 4 holdout simulations)", lines)
 		}
+	}
+	// The talk's 8-bit images: saved in config.json, applied by eval.
+	k8 := filepath.Join(dir, "keras8")
+	if _, stderr, code := run(t, "train", append([]string{"fit", "--manifest", m, "--snapshots", snaps, "--out", k8, "--cache", filepath.Join(dir, "cache"),
+		"--normalise", "keras8"}, small...)...); code != 0 {
+		t.Fatalf("fit --normalise keras8: %s", stderr)
+	}
+	if cfg, err := experiment.ReadConfig(k8); err != nil || cfg.Normalise != dataset.Keras8 {
+		t.Errorf("config.json of a keras8 run: normalise %q, %v", cfg.Normalise, err)
+	}
+	if _, stderr, code := run(t, "train", "eval", "--run", k8); code != 0 {
+		t.Fatalf("eval of a keras8 run: %s", stderr)
 	}
 	// Augmentation and debiasing, then the probe.
 	deb := filepath.Join(dir, "debias")
@@ -165,6 +182,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--augment", "beam,blur"}, "blur"},
 		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--debias", "mass"}, "--debias"},
 		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--debias", "amplitude", "--debias-lambda", "-1"}, "--debias-lambda"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--normalise", "minmax"}, "minmax"},
+		{[]string{"fit", "--manifest", "m", "--snapshots", "s", "--out", "o", "--normalise", "keras8", "--per-image"}, "--per-image contradicts"},
 		{[]string{"eval"}, "--run is required"},
 		{[]string{"eval", "--run", filepath.Join(dir, "norun")}, "norun"},
 		{[]string{"images", "--snapshot", "x.tsnap"}, "required"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,7 +16,7 @@ import (
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
-// observeFixture is a tiny campaign (32³, 3 + 3 simulations and 2 of the
+// observeFixture is a tiny campaign (32³, 6 + 6 simulations and 2 of the
 // sweep) with a small classifier trained and evaluated on it, shared by
 // the tests of predict, the autoencoder and realism.
 type observeFixture struct {
@@ -40,8 +41,8 @@ func observeSetup(t *testing.T) *observeFixture {
 			return
 		}
 		f.manifest, f.snaps, f.cls = filepath.Join(f.dir, "m.csv"), filepath.Join(f.dir, "snaps"), filepath.Join(f.dir, "cls")
-		steps := [][]string{{"sim", "plan", "--preset", "demo", "--grid", "32", "--kolmogorov", "3", "--burgers", "3", "--sweep", "2", "--out", f.manifest}}
-		for k := range 3 {
+		steps := [][]string{{"sim", "plan", "--preset", "demo", "--grid", "32", "--kolmogorov", "6", "--burgers", "6", "--sweep", "2", "--out", f.manifest}}
+		for k := range 5 {
 			steps = append(steps, []string{"sim", "task", "--manifest", f.manifest, "--outdir", f.snaps, "--task-id", strconv.Itoa(k), "--per-task", "3"})
 		}
 		steps = append(steps,
@@ -235,5 +236,77 @@ func TestPredictRefuses(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "predicted") {
 			t.Errorf("predict %v: exit %d: %s %s", args, code, stdout, stderr)
 		}
+	}
+}
+
+// TestLikeUnlike: the autoencoder and the realism classifier tell a map like
+// the simulations (the Σ_z map of a holdout simulation, exported to FITS)
+// from one that is not (a log Σ field with another power-spectrum slope
+// and amplitude, plus point sources, on the same pixels).
+func TestLikeUnlike(t *testing.T) {
+	f := observeSetup(t)
+	dir := t.TempDir()
+	ae := filepath.Join(dir, "ae")
+	stdout, stderr, code := run(t, "train", "fit", "--manifest", f.manifest, "--snapshots", f.snaps, "--task", "autoencode", "--out", ae,
+		"--epochs", "4", "--batch", "16", "--lr", "3e-3", "--log-every", "0s")
+	if code != 0 || !strings.Contains(stdout, "best.ae") {
+		t.Fatalf("fit --task autoencode: %s %s", stdout, stderr)
+	}
+	recon := readCSV(t, filepath.Join(ae, "recon-holdout.csv"))
+	if len(recon) != 48*len(f.holdout) {
+		t.Errorf("recon-holdout.csv: %d rows, want 48 × %d holdout simulations", len(recon), len(f.holdout))
+	}
+	like := filepath.Join(dir, f.holdout[0]+"_sigma_z.fits")
+	if _, stderr, code := run(t, "sim", "export", "--snapshot", filepath.Join(f.snaps, f.holdout[0]+".tsnap"), "--format", "fits", "--fields", "sigma_z", "--out", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	unlike := filepath.Join(dir, "synth.fits")
+	if _, stderr, code := run(t, "train", "synthmap", "--out", unlike, "--size", "64", "--pixel-scale", "0.3125", "--slope", "2.5", "--sigma-dex", "0.3", "--sources", "20"); code != 0 {
+		t.Fatal(stderr)
+	}
+	type summary struct {
+		Autoencoder struct {
+			Median    float64 `json:"median_percentile"`
+			BeyondP99 float64 `json:"fraction_beyond_99"`
+		}
+	}
+	for _, c := range []struct {
+		name, path string
+		unlike     bool
+	}{{"like", like, false}, {"unlike", unlike, true}} {
+		out := filepath.Join(dir, "p-"+c.name)
+		stdout, stderr, code := run(t, "train", "predict", "--run", f.cls, "--fits", c.path, "--autoencoder", ae, "--out", out)
+		if code != 0 {
+			t.Fatalf("predict %s: %s", c.name, stderr)
+		}
+		var s summary
+		raw, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		warned := strings.Contains(stdout, "the map is unlike the simulations")
+		if c.unlike != (s.Autoencoder.BeyondP99 > 0.5) || warned != c.unlike {
+			t.Errorf("%s map: %.0f%% of tiles beyond the 99th percentile (median percentile %.1f), warned %v", c.name, 100*s.Autoencoder.BeyondP99, s.Autoencoder.Median, warned)
+		}
+		if rows := readCSV(t, filepath.Join(out, "predictions.csv")); len(rows) == 0 || rows[0]["recon_percentile"] == "" {
+			t.Errorf("%s: predictions.csv has no recon_percentile column", c.name)
+		}
+		rout := filepath.Join(dir, "r-"+c.name)
+		if _, stderr, code := run(t, "train", "realism", "--run", f.cls, "--fits", c.path, "--out", rout); code != 0 {
+			t.Fatalf("realism %s: %s", c.name, stderr)
+		}
+		var r experiment.RealismResult
+		raw, _ = os.ReadFile(filepath.Join(rout, "realism.json"))
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.SimAUCs) < 4 {
+			t.Fatalf("realism: %d reference simulations", len(r.SimAUCs))
+		}
+		// Unlike: told apart better than any simulation from the others.
+		if top := r.SimAUCs[len(r.SimAUCs)-1]; c.unlike != (r.AUC > top) {
+			t.Errorf("%s map: realism AUC %.3f, simulations from each other up to %.3f (%d map tiles, %d simulation tiles)", c.name, r.AUC, top, r.MapTiles, r.SimTiles)
+		}
+		t.Logf("%s map: autoencoder median percentile %.1f, %.0f%% beyond the 99th; realism AUC %.3f (percentile %.0f of %v)", c.name, s.Autoencoder.Median, 100*s.Autoencoder.BeyondP99, r.AUC, r.Percentile, r.SimAUCs)
 	}
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/turbindex/turbindex/train/experiment"
@@ -119,6 +121,42 @@ epochs = [2, 3]
 	}
 	if _, err := os.Stat(filepath.Join(out, "search.png")); err != nil {
 		t.Error(err)
+	}
+
+	// A signal (SLURM's --signal before the time limit) stops a trial after the epoch under way
+	// with exit status 3; running it again resumes it.
+	long := filepath.Join(dir, "long.json")
+	os.WriteFile(long, []byte(`{"filters": [4, 4], "dense": [], "batch": 32, "epochs": 500}`), 0o666)
+	out2 := filepath.Join(dir, "search2")
+	if _, stderr, code := run(t, "train", "search", "--space", long, "--out", out2, "--manifest", m, "--snapshots", snaps, "--cache", filepath.Join(dir, "cache")); code != 0 {
+		t.Fatal(stderr)
+	}
+	cmd = exec.Command(bins["train"], "search", "--trial", "0", "--out", out2, "--log-every", "0s")
+	stderrPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<16)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), `job="epoch 2/500"`) {
+		n, err := stderrPipe.Read(buf)
+		if err != nil {
+			t.Fatalf("trial output ended before epoch 2: %v\n%s", err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+	cmd.Process.Signal(syscall.SIGUSR1)
+	go io.Copy(io.Discard, stderrPipe)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("signalled trial: %v, want exit status 3", err)
+	}
+	h, err := experiment.ReadHistory(search.TrialDir(out2, 0))
+	if err != nil || len(h) < 2 || len(h) > 100 {
+		t.Fatalf("signalled trial: %d epochs saved (%v)", len(h), err)
+	}
+	if _, _, code := run(t, "train", "search", "--summarise", "--out", out2); code == 0 {
+		t.Error("summarised an interrupted search")
 	}
 
 	for _, tc := range []struct {

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
@@ -66,7 +61,8 @@ func transferCmd(args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("transfer", flag.ContinueOnError)
 	source := fs.String("source", "", "run `directory` whose convolution blocks are transferred (its network, images and campaign are used)")
 	task := fs.String("task", "", "task learnt: classify or regress (default: the other task than the source's)")
-	fractions := fs.String("fractions", "0.1,0.3,1", "fractions of the training simulations")
+	fractions := cli.Floats{0.1, 0.3, 1}
+	fs.Var(&fractions, "fractions", "fractions of the training simulations")
 	epochs := fs.Int("epochs", 10, "epochs of every run")
 	freeze := fs.String("freeze", cnn.FreezeConv, "conv: train only the dense head of the transferred network; none: fine-tune everything")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling")
@@ -75,8 +71,8 @@ func transferCmd(args []string, log *slog.Logger) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *source == "" || *out == "" {
-		return cli.Usage(errors.New("--source and --out are required"))
+	if err := cli.Required(fs, "source", "out"); err != nil {
+		return err
 	}
 	if *freeze == "none" {
 		*freeze = cnn.FreezeNone
@@ -86,17 +82,14 @@ func transferCmd(args []string, log *slog.Logger) error {
 	if *epochs < 1 {
 		return cli.Usage(fmt.Errorf("--epochs %d: want at least 1", *epochs))
 	}
-	var fr []float64
-	for _, f := range strings.Split(*fractions, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0 && v <= 1) {
-			return cli.Usage(fmt.Errorf("--fractions: %q is not a fraction in (0, 1]", f))
+	for _, f := range fractions {
+		if f > 1 {
+			return cli.Usage(fmt.Errorf("--fractions: %g is not a fraction in (0, 1]", f))
 		}
-		fr = append(fr, v)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	ctx, stop := cli.SignalContext()
 	defer stop()
-	st := experiment.TransferStudy{Source: *source, Task: *task, Fractions: fr, Epochs: *epochs, Freeze: *freeze, Seed: *seed}
+	st := experiment.TransferStudy{Source: *source, Task: *task, Fractions: fractions, Epochs: *epochs, Freeze: *freeze, Seed: *seed}
 	rows, err := experiment.RunTransfer(ctx, *out, st, experiment.FitOptions{Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 	if err != nil {
 		return err

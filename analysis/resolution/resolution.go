@@ -2,7 +2,8 @@
 // campaign seed, hence the same initial conditions) at several grids N, a
 // CNN trained at each N, and every CNN tested on the holdout images of every
 // N, all resampled to the same pixel scale in pc (the same image side for the
-// quadrant's half box at every N). It writes the train N × test N accuracy
+// quadrant's half box at every N). A grid may be tested on only: then it
+// needs no run, and only its holdout simulations. It writes the train N × test N accuracy
 // matrix (resolution.csv, resolution.png), the power spectrum of log Σ of
 // each N and class (spectrum.csv, spectrum.png: where the resolutions part)
 // and a report (index.html, metrics.json).
@@ -166,12 +167,12 @@ func Run(o Options) ([]Cell, error) {
 }
 
 // spectra returns the mean power spectrum of log10 Σ per class of the
-// campaign's images at their native resolution (quadrants of N/2 pixels,
+// campaign's holdout images at their native resolution (quadrants of N/2 pixels,
 // one flip: the flips have the same spectrum), with k in cycles per pc and
 // the power in dex² pc².
 func spectra(g *grid, cache string, log *slog.Logger) (map[string][2][]float64, error) {
 	set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Classes: []string{campaign.Kolmogorov, campaign.Burgers},
-		Cache: cache, Warn: func(s string) { log.Warn(s) }})
+		Splits: []string{campaign.Holdout}, Cache: cache, Warn: func(s string) { log.Warn(s) }})
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +300,7 @@ func write(o Options, gs []*grid, size int, cells []Cell) error {
 		Tables: []report.Table{tab},
 		Figures: []report.Figure{
 			{File: "resolution.png", Caption: "Holdout accuracy of the CNN trained at each N (rows) on the holdout images of every N (columns), all images resampled to the same pixels in pc"},
-			{File: "spectrum.png", Caption: "Mean power spectrum of log10 Σ of the quadrant images at their native resolution, per N (colour) and class (solid Kolmogorov, dashed Burgers): where the curves part, the resolutions differ"},
+			{File: "spectrum.png", Caption: "Mean power spectrum of log10 Σ of the holdout quadrant images at their native resolution, per N (colour) and class (solid Kolmogorov, dashed Burgers): where the curves part, the resolutions differ"},
 		}}
 	for _, g := range gs {
 		r.Parameters["campaign_"+strconv.Itoa(g.n)] = g.c.Manifest

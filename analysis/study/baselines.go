@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/turbindex/turbindex/analysis/logistic"
@@ -111,7 +112,14 @@ func (s *state) baselines() error {
 	}
 	train, _ := score(s.clsTrain)
 	s.classifiers = append(s.classifiers, classifier{name: logisticName, score: score,
-		ref: metrics.Confuse(train, y, 0).Accuracy(), refName: "accuracy on the training split"})
+		ref: metrics.Confuse(train, y, 0).Accuracy(), refName: "accuracy on the training split",
+		prob: func(scores []float64) []float64 {
+			out := make([]float64, len(scores))
+			for i, v := range scores {
+				out[i] = 1 / (1 + math.Exp(-v)) // scores are log-odds
+			}
+			return out
+		}})
 	s.r.Parameters["logistic"] = fmt.Sprintf("L2 penalty λ = %g on standardised features (%v, slope): weights %.3g, intercept %.3g, %d Newton steps",
 		lr.Lambda, moments.Names, lr.Weights, lr.Bias, lr.Iterations)
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/turbindex/turbindex/analysis/logistic"
 	"github.com/turbindex/turbindex/analysis/report"
 	"github.com/turbindex/turbindex/analysis/svm"
 	"github.com/turbindex/turbindex/train/experiment"
@@ -30,6 +31,12 @@ type classifier struct {
 	// warning is set by the holdout stage when the classifier fails the
 	// sanity check: it is then left out of every later figure and table.
 	warning string
+	// prob maps scores to P(Burgers) for the reliability diagram; nil
+	// for a classifier whose scores are not probabilities, which are then
+	// mapped by a logistic fit on the test split (Platt scaling).
+	prob func(scores []float64) []float64
+	// protocol says how a CNN's images were normalised ("" for others).
+	protocol string
 	// holdout are the classifier's holdout figures (set by the holdout stage).
 	holdout holdoutFigures
 }
@@ -38,6 +45,9 @@ type classifier struct {
 type holdoutFigures struct {
 	img   metrics.Classification
 	check check
+	// tuned is the accuracy at the threshold chosen on the test split
+	// (NaN without test images); ece the expected calibration error.
+	tuned, threshold, ece float64
 }
 
 // hogSVM trains the HOG + SVM classifier and the HOG + SVR regressor, with
@@ -69,10 +79,30 @@ func (s *state) hogSVM() error {
 	return s.hogSVR()
 }
 
-// cnn adds the CNN runs given in the options.
+// cnn adds the CNN runs given in the options: "CNN" for one run, "CNN,
+// <normalisation>" for several.
 func (s *state) cnn() error {
-	if s.o.CNN != "" {
-		s.classifiers = append(s.classifiers, s.cnnClassifier("CNN", s.o.CNN))
+	seen := map[string]bool{}
+	for _, run := range s.o.CNN {
+		cfg, err := experiment.ReadConfig(run)
+		if err != nil {
+			return err
+		}
+		if cfg.Task != experiment.Classify {
+			return fmt.Errorf("run %s is a %s run, not %s", run, cfg.Task, experiment.Classify)
+		}
+		name := "CNN"
+		if len(s.o.CNN) > 1 {
+			name = "CNN, " + string(cfg.Normalise)
+			if seen[name] {
+				name = "CNN, " + filepath.Base(filepath.Clean(run))
+			}
+		}
+		seen[name] = true
+		c := s.cnnClassifier(name, run)
+		c.protocol = cfg.Normalise.Describe()
+		s.r.Parameters["cnn: "+name] = fmt.Sprintf("%s (%s, %d epochs)", run, c.protocol, cfg.Epochs)
+		s.classifiers = append(s.classifiers, c)
 	}
 	if s.o.CNNRegress != "" {
 		s.regressors = append(s.regressors, regressor{name: "CNN", predict: func(d *data) ([]float64, error) {
@@ -96,6 +126,12 @@ func (s *state) cnnClassifier(name, dir string) classifier {
 			out[i] = float64(v) - 0.5 // P(Burgers) − ½
 		}
 		return out, nil
+	}, prob: func(score []float64) []float64 {
+		out := make([]float64, len(score))
+		for i, v := range score {
+			out[i] = v + 0.5
+		}
+		return out
 	}}
 	if h, err := experiment.ReadHistory(dir); err == nil && len(h) > 0 {
 		best := slices.MinFunc(h, func(a, b experiment.Epoch) int { return cmpFloat(a.ValLoss, b.ValLoss) })
@@ -118,8 +154,9 @@ func cmpFloat(a, b float64) int {
 // accuracy, AUC and per-simulation accuracy, ROC curves and confusion
 // matrices, after the sanity check of each classifier.
 func (s *state) holdout() error {
-	t := report.Table{Title: "Kolmogorov vs Burgers on the holdout", Columns: []string{"accuracy", "auc", "per_sim_accuracy", "images"}}
+	t := report.Table{Title: "Kolmogorov vs Burgers on the holdout", Columns: holdoutColumns}
 	rocs, aucs := map[string][]metrics.ROCPoint{}, map[string]float64{}
+	calib := map[string][]metrics.ReliabilityBin{}
 	y, ids := s.clsHold.labels(), s.clsHold.ids()
 	var figs []report.Figure
 	for i := range s.classifiers {
@@ -133,9 +170,19 @@ func (s *state) holdout() error {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		check := sanity(sc, y, ids, c.ref)
-		c.holdout = holdoutFigures{img, check}
+		c.holdout = holdoutFigures{img: img, check: check, tuned: math.NaN(), threshold: math.NaN(), ece: math.NaN()}
 		row := report.Row{Method: c.name, Values: map[string]float64{
 			"accuracy": img.Accuracy, "auc": img.AUC, "per_sim_accuracy": check.perSimAccuracy, "images": float64(img.N)}}
+		bins, err := s.tune(c, sc, y)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if !math.IsNaN(c.holdout.tuned) {
+			row.Values["tuned_accuracy"], row.Values["tuned_threshold"] = c.holdout.tuned, c.holdout.threshold
+		}
+		if bins != nil {
+			row.Values["ece"] = c.holdout.ece
+		}
 		if w := check.warning(img, c.ref, c.refName); w != "" {
 			c.warning, row.Warning = w, w
 			s.log.Warn("classifier fails the sanity check: not a result", "method", c.name, "why", w)
@@ -144,6 +191,9 @@ func (s *state) holdout() error {
 		}
 		t.Rows = append(t.Rows, row)
 		rocs[c.name], aucs[c.name] = metrics.ROC(sc, y), img.AUC
+		if bins != nil {
+			calib[c.name] = bins
+		}
 		file := "confusion_" + slug(c.name) + ".png"
 		if err := plots.ConfusionMatrix(filepath.Join(s.o.Out, file), img.Confusion, [2]string{"Kolmogorov", "Burgers"}); err != nil {
 			return err
@@ -155,6 +205,14 @@ func (s *state) holdout() error {
 			return err
 		}
 		figs = append([]report.Figure{{File: "roc.png", Caption: "ROC curves on the holdout images"}}, figs...)
+	}
+	if len(calib) > 0 {
+		if err := plots.Reliability(filepath.Join(s.o.Out, "reliability.png"), calib); err != nil {
+			return err
+		}
+		figs = append(figs, report.Figure{File: "reliability.png", Caption: "Reliability of P(Burgers) on the holdout images: " +
+			"the CNN's own probabilities; for the other classifiers, their scores mapped to probabilities by a logistic fit on the test split (Platt scaling). " +
+			"A calibrated classifier follows the diagonal; ECE is the mean distance to it."})
 	}
 	s.r.Figures = append(s.r.Figures, figs...)
 	s.r.Tables = append(s.r.Tables, t)
@@ -168,12 +226,15 @@ func (s *state) holdout() error {
 // of accuracies from the spread over simulations.
 func (s *state) headline() []string {
 	byName := map[string]classifier{}
+	var ref classifier
 	for _, c := range s.results() {
 		byName[c.name] = c
+		if c.protocol != "" && ref.name == "" {
+			ref = c // the first CNN run
+		}
 	}
-	ref, ok := byName["CNN"]
-	if !ok {
-		if ref, ok = byName["HOG+SVM"]; !ok {
+	if ref.name == "" {
+		if ref = byName["HOG+SVM"]; ref.name == "" {
 			return nil
 		}
 	}
@@ -209,6 +270,82 @@ func (s *state) headline() []string {
 		}
 	}
 	return out
+}
+
+// holdoutColumns are the columns of the holdout table, and of the
+// protocols table.
+var holdoutColumns = []string{"accuracy", "auc", "per_sim_accuracy", "tuned_accuracy", "tuned_threshold", "ece", "images"}
+
+// tune sets c.holdout's tuned accuracy (at the threshold chosen for the
+// best accuracy on the test split) and calibration error, given c's
+// holdout scores sc and labels y, and returns the reliability bins (nil
+// without test images for a classifier that needs them).
+func (s *state) tune(c *classifier, sc []float64, y []int) ([]metrics.ReliabilityBin, error) {
+	prob := c.prob
+	if len(s.clsTest.images) > 0 {
+		ts, err := c.score(s.clsTest)
+		if err != nil {
+			return nil, err
+		}
+		ty := s.clsTest.labels()
+		t, _, err := metrics.BestThreshold(ts, ty)
+		if err != nil {
+			return nil, fmt.Errorf("threshold on the test split: %w", err)
+		}
+		c.holdout.threshold, c.holdout.tuned = t, metrics.Confuse(sc, y, t).Accuracy()
+		if prob == nil {
+			x := make([][]float64, len(ts))
+			for i, v := range ts {
+				x[i] = []float64{v}
+			}
+			platt, err := logistic.Fit(x, ty, logistic.DefaultLambda)
+			if err != nil {
+				return nil, fmt.Errorf("Platt scaling on the test split: %w", err)
+			}
+			prob = func(scores []float64) []float64 {
+				out := make([]float64, len(scores))
+				for i, v := range scores {
+					out[i] = platt.Prob([]float64{v})
+				}
+				return out
+			}
+		}
+	}
+	if prob == nil {
+		return nil, nil
+	}
+	bins, err := metrics.Reliability(prob(sc), y, 10)
+	if err != nil {
+		return nil, err
+	}
+	c.holdout.ece = metrics.ECE(bins)
+	return bins, nil
+}
+
+// protocols compares the CNN runs side by side when there are several:
+// the same network trained on differently normalised images.
+func (s *state) protocols() error {
+	var rows []report.Row
+	for _, c := range s.classifiers {
+		if c.protocol == "" {
+			continue
+		}
+		h := c.holdout
+		row := report.Row{Method: c.protocol, Values: map[string]float64{"accuracy": h.img.Accuracy, "auc": h.img.AUC,
+			"per_sim_accuracy": h.check.perSimAccuracy, "images": float64(h.img.N)}, Warning: c.warning}
+		if !math.IsNaN(h.tuned) {
+			row.Values["tuned_accuracy"], row.Values["tuned_threshold"] = h.tuned, h.threshold
+		}
+		if !math.IsNaN(h.ece) {
+			row.Values["ece"] = h.ece
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) > 1 {
+		s.r.Tables = append(s.r.Tables, report.Table{Title: "CNN protocols: the same network on differently normalised images, same splits",
+			Columns: holdoutColumns, Rows: rows})
+	}
+	return nil
 }
 
 // results are the classifiers that passed the sanity check.

@@ -24,9 +24,10 @@ func (s *state) tsne() error {
 	} else {
 		s.r.Figures = append(s.r.Figures, fig)
 	}
-	if s.o.CNN != "" {
-		if fig, err := tsneCSV(s.o, filepath.Join(s.o.CNN, "embeddings.csv"), "tsne_cnn.png"); err != nil {
-			s.note("t-SNE of CNN embeddings: %v (run `train embed --run %s` first)", err, s.o.CNN)
+	if len(s.o.CNN) > 0 {
+		run := s.o.CNN[0]
+		if fig, err := tsneCSV(s.o, filepath.Join(run, "embeddings.csv"), "tsne_cnn.png"); err != nil {
+			s.note("t-SNE of CNN embeddings: %v (run `train embed --run %s` first)", err, run)
 		} else {
 			s.r.Figures = append(s.r.Figures, fig)
 		}

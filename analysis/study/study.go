@@ -53,14 +53,18 @@ import (
 // Options configure a study.
 type Options struct {
 	Manifest, Snapshots string
-	Out                 string    // report directory
-	CNN, CNNRegress     string    // run directories of `train fit` (optional)
-	ImageSize           int       // pixels; 0 = N/2
-	Cache               string    // image cache directory (optional)
-	Folds               int       // cross-validation folds for C and γ
-	Cs, GammaScales     []float64 // grid of C, and of γ in units of 1/(number of features)
-	TSNEPoints          int       // at most this many points per t-SNE map
-	Zooms               []float64 // zoom factors of the invariance test
+	Out                 string // report directory
+	// CNN are run directories of `train fit --task classify` (optional):
+	// several runs, for instance the same network under different
+	// normalisations, are compared side by side.
+	CNN             []string
+	CNNRegress      string    // run directory of `train fit --task regress` (optional)
+	ImageSize       int       // pixels; 0 = N/2
+	Cache           string    // image cache directory (optional)
+	Folds           int       // cross-validation folds for C and γ
+	Cs, GammaScales []float64 // grid of C, and of γ in units of 1/(number of features)
+	TSNEPoints      int       // at most this many points per t-SNE map
+	Zooms           []float64 // zoom factors of the invariance test
 	// CNNAugmented are classifier runs trained with augmentation (train fit
 	// --augment), compared with every method; CNNDebias are runs trained
 	// with --debias, each with its probe.json (train probe).
@@ -97,6 +101,7 @@ var stages = []stage{
 	{"CNN", (*state).cnn},
 	{"augmented CNN", (*state).augmented},
 	{"holdout", (*state).holdout},
+	{"protocols", (*state).protocols},
 	{"regression", (*state).regression},
 	{"t-SNE", (*state).tsne},
 	{"zoom", (*state).zoom},
@@ -114,8 +119,8 @@ type state struct {
 	size     int // image side in pixels
 	// all holds every image; the others are its parts: Kolmogorov and
 	// Burgers (cls) or sweep (sw) images of the train or holdout split.
-	all, clsTrain, clsHold, swTrain, swHold *data
-	gammas                                  []float64 // RBF γ grid for the HOG features
+	all, clsTrain, clsTest, clsHold, swTrain, swHold *data
+	gammas                                           []float64 // RBF γ grid for the HOG features
 
 	classifiers []classifier
 	regressors  []regressor
@@ -190,6 +195,7 @@ func (s *state) features() error {
 	s.log.Info("features", "hog_dims", len(s.all.hog[0]))
 	isClass := func(l dataset.Label) bool { return l.Class != campaign.Sweep }
 	s.clsTrain = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Train })
+	s.clsTest = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Test })
 	s.clsHold = s.all.where(func(l dataset.Label) bool { return isClass(l) && l.Split == campaign.Holdout })
 	s.swTrain = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Train })
 	s.swHold = s.all.where(func(l dataset.Label) bool { return !isClass(l) && l.Split == campaign.Holdout })

@@ -119,14 +119,14 @@ func TestRun(t *testing.T) {
 func synthetic(t *testing.T, sims, per int, first string) *state {
 	rng := rand.New(rand.NewPCG(7, 11))
 	s := &state{o: Defaults(), log: slog.New(slog.DiscardHandler), t0: time.Now(),
-		r: &report.Report{Parameters: map[string]string{}}, clsTrain: &data{}, clsHold: &data{}, swTrain: &data{}, swHold: &data{}}
+		r: &report.Report{Parameters: map[string]string{}}, clsTrain: &data{}, clsTest: &data{}, clsHold: &data{}, swTrain: &data{}, swHold: &data{}}
 	s.o.Out = t.TempDir()
 	s.gammas = []float64{0.1, 0.5}
 	classes := []string{campaign.Kolmogorov, campaign.Burgers}
 	if first == campaign.Burgers {
 		classes = []string{campaign.Burgers, campaign.Kolmogorov}
 	}
-	for _, d := range []*data{s.clsTrain, s.clsHold} {
+	for _, d := range []*data{s.clsTrain, s.clsTest, s.clsHold} {
 		for k := 0; k < sims; k++ {
 			for _, class := range classes {
 				shift := -1.5
@@ -169,7 +169,8 @@ func TestFirstSampleClass(t *testing.T) {
 				}
 				// The classes are 3σ apart: a threshold halfway gets 93 %,
 				// inverted scores 7 %.
-				if row.Values["accuracy"] < 0.85 || row.Values["auc"] < 0.9 || row.Values["per_sim_accuracy"] < 0.9 || row.Warning != "" {
+				if row.Values["accuracy"] < 0.85 || row.Values["auc"] < 0.9 || row.Values["per_sim_accuracy"] < 0.9 || row.Warning != "" ||
+					row.Values["tuned_accuracy"] < 0.85 || !(row.Values["ece"] >= 0 && row.Values["ece"] < 0.15) {
 					t.Errorf("%s: %v %s", row.Method, row.Values, row.Warning)
 				}
 			}
@@ -256,5 +257,41 @@ func TestJackknife(t *testing.T) {
 	// Simulation means: a 1.5 (right), b 3.5 (right), c −0.5 (right), d 3.75 (wrong).
 	if c.perSimAccuracy != 0.75 {
 		t.Errorf("per-simulation accuracy %v, want 0.75", c.perSimAccuracy)
+	}
+}
+
+// TestTunedAndProtocols scores two "CNN runs" whose scores are well ordered
+// but one shifted (the "AUC 1, accuracy 0.5" case): the threshold chosen
+// on the test split recovers the accuracy, and the protocols table lists
+// both runs.
+func TestTunedAndProtocols(t *testing.T) {
+	s := synthetic(t, 6, 8, campaign.Kolmogorov)
+	if err := s.slope(); err != nil {
+		t.Fatal(err)
+	}
+	good := s.classifiers[0]
+	s.classifiers = nil
+	for i, shift := range []float64{0, 5} {
+		s.classifiers = append(s.classifiers, classifier{name: fmt.Sprintf("CNN %d", i), ref: math.NaN(), protocol: fmt.Sprintf("protocol %d", i),
+			score: func(d *data) ([]float64, error) {
+				sc, err := good.score(d)
+				for j := range sc {
+					sc[j] += shift
+				}
+				return sc, err
+			}})
+	}
+	for _, st := range []func(*state) error{(*state).holdout, (*state).protocols} {
+		if err := st(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := s.r.Tables[0].Rows
+	if a, b := rows[0].Values, rows[1].Values; a["accuracy"] < 0.85 || b["accuracy"] > 0.6 || b["auc"] != a["auc"] ||
+		math.Abs(b["tuned_accuracy"]-a["tuned_accuracy"]) > 1e-12 || b["tuned_accuracy"] < 0.85 || math.Abs(b["tuned_threshold"]-a["tuned_threshold"]-5) > 1e-9 {
+		t.Errorf("unshifted %v, shifted %v", a, b)
+	}
+	if len(s.r.Tables) != 2 || len(s.r.Tables[1].Rows) != 2 || s.r.Tables[1].Rows[1].Method != "protocol 1" {
+		t.Errorf("protocols table: %+v", s.r.Tables)
 	}
 }

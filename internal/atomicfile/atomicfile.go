@@ -64,7 +64,8 @@ func Commit(tmp, path string, force bool) error {
 }
 
 // CheckTarget checks that path's directory exists and that path is absent,
-// or present as a non-directory with force.
+// or present as a non-directory with force. An existing path without force
+// is an error matching fs.ErrExist.
 func CheckTarget(path string, force bool) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
@@ -85,7 +86,7 @@ func CheckTarget(path string, force bool) error {
 	case st.IsDir():
 		return fmt.Errorf("write %s: is a directory", path)
 	case !force:
-		return fmt.Errorf("write %s: file already exists (refusing to overwrite without force)", path)
+		return fmt.Errorf("write %s: %w (refusing to overwrite without force)", path, fs.ErrExist)
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 // Package cli holds the command-line conventions shared by the sim, train
 // and analysis binaries: subcommands, flags that reject stray arguments,
-// one-line errors naming the command, and exit statuses (0 success, 1
-// failure, 2 bad command line, and any others a binary defines).
+// required flags (Required), comma-separated list flags (Strings, Ints,
+// Floats), the signal context of long jobs, the batch logger, one-line
+// errors naming the command, and exit statuses (0 success, ExitFailure,
+// ExitUsage for a bad command line or work too big, ExitCheckpointed).
 package cli
 
 import (

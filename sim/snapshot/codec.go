@@ -50,6 +50,7 @@ func sharedDecoder() (*zstd.Decoder, error) {
 	decoderOnce.Do(func() {
 		decoder, decoderErr = zstd.NewReader(nil,
 			zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderMaxWindow(MaxWindowBytes),
 			zstd.WithDecodeAllCapLimit(true))
 	})
 	return decoder, decoderErr
@@ -146,7 +147,8 @@ func decodeChunk(stored []byte, c *ChunkInfo) ([]float32, error) {
 }
 
 // checkFrameHeader rejects stored bytes that do not start with a plain zstd
-// frame of the expected content size, before any buffer is allocated.
+// frame of the expected content size and a window of at most
+// MaxWindowBytes, before any buffer is allocated.
 func checkFrameHeader(stored []byte, rawBytes uint64) error {
 	var fh zstd.Header
 	if err := fh.Decode(stored); err != nil {
@@ -159,6 +161,14 @@ func checkFrameHeader(stored []byte, rawBytes uint64) error {
 		return corruptf("zstd frame needs dictionary %d; dictionaries are not allowed", fh.DictionaryID)
 	case fh.HasFCS && fh.FrameContentSize != rawBytes:
 		return corruptf("zstd frame content size %d != raw_bytes %d", fh.FrameContentSize, rawBytes)
+	}
+	// A single-segment frame needs a window of its whole content.
+	window := fh.WindowSize
+	if fh.SingleSegment {
+		window = fh.FrameContentSize
+	}
+	if window > MaxWindowBytes {
+		return corruptf("zstd frame needs a window of %d bytes, more than the %d allowed", window, MaxWindowBytes)
 	}
 	return nil
 }

@@ -1,12 +1,15 @@
 package snapshot
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Format constants of .tsnap version 1; see docs/FORMAT.md.
@@ -27,6 +30,10 @@ const (
 	preambleSize = 24
 	// MaxHeaderBytes is the largest header length H (bytes) a reader accepts.
 	MaxHeaderBytes = 64 << 20
+	// MaxWindowBytes is the largest zstd window a chunk's frame may need
+	// (128 MiB, libzstd's default decoding limit, so that stock decoders
+	// read every valid file).
+	MaxWindowBytes = 128 << 20
 	// MaxFieldElements is the largest number of elements in one field.
 	MaxFieldElements = 1 << 34
 	// maxExpansion bounds raw_bytes/stored_bytes of a chunk: a zstd block
@@ -327,6 +334,58 @@ func validateDisjointStorage(fields []FieldInfo) error {
 	return nil
 }
 
+// checkDuplicateKeys rejects a JSON text in which an object, at any depth
+// (params included), has the same key twice: decoders disagree on which
+// one counts (encoding/json and Python take the last, others the first or
+// fail). It expects syntactically valid JSON.
+func checkDuplicateKeys(js []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	// One entry per open container: the keys seen (nil for an array) and
+	// whether the next string token is a key.
+	type frame struct {
+		keys  map[string]bool
+		isKey bool
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return corruptf("header JSON: %v", err)
+		}
+		top := len(stack) - 1
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{keys: map[string]bool{}, isKey: true})
+				continue
+			case '[':
+				stack = append(stack, frame{})
+				continue
+			default:
+				stack = stack[:top]
+			}
+		case string:
+			if top >= 0 && stack[top].keys != nil && stack[top].isKey {
+				if stack[top].keys[t] {
+					return corruptf("header JSON: duplicate key %q in an object", t)
+				}
+				stack[top].keys[t] = true
+				stack[top].isKey = false
+				continue
+			}
+		}
+		// A value ended: in an object, a key comes next.
+		if top := len(stack) - 1; top >= 0 && stack[top].keys != nil {
+			stack[top].isKey = true
+		}
+	}
+}
+
 // Keys every header object, field entry and chunk entry must have. They
 // are checked separately because encoding/json silently leaves a missing
 // key at its zero value, and a missing "offset" would read as 0.
@@ -380,10 +439,19 @@ func checkKeys(js []byte) error {
 	return nil
 }
 
-// hasKeys reports the first of keys that obj lacks or has as null.
+// hasKeys reports the first of keys that obj lacks or has as null, or a
+// key of obj that differs from one of keys only in case: encoding/json
+// would take it for that key, other readers would ignore it.
 func hasKeys(obj map[string]json.RawMessage, keys []string, where string) error {
 	if obj == nil {
 		return corruptf("%s: not a JSON object", where)
+	}
+	for k := range obj {
+		for _, want := range keys {
+			if k != want && strings.EqualFold(k, want) {
+				return corruptf("%s: key %q differs from %q only in case", where, k, want)
+			}
+		}
 	}
 	for _, k := range keys {
 		v, ok := obj[k]

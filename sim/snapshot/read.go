@@ -95,6 +95,9 @@ func (f *File) decodeHeader() error {
 	if err := json.Unmarshal(buf, &f.Header); err != nil {
 		return corruptf("header JSON: %v", err)
 	}
+	if err := checkDuplicateKeys(buf); err != nil {
+		return err
+	}
 	if err := checkKeys(buf); err != nil {
 		return err
 	}

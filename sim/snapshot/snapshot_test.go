@@ -351,6 +351,25 @@ func TestDecodeRejects(t *testing.T) {
 		{"bad checksum string", header(func(h *Header) { chunk(h, 0, 0).XXHash64 = "ABCDEF0123456789" }), "is not 16 lowercase hex digits"},
 		{"short checksum string", header(func(h *Header) { chunk(h, 0, 0).XXHash64 = "abc" }), "is not 16 lowercase hex digits"},
 		{"negative offset in JSON", headerJSON(func(b []byte) []byte { return bytes.Replace(b, []byte(`"offset":0`), []byte(`"offset":-1`), 1) }), "header JSON"},
+		{"JSON whitespace around the header", headerJSON(func(b []byte) []byte { return append(append([]byte("\n\t\r "), b...), "\r\n\t"...) }), ""},
+		{"form feed after the header", headerJSON(func(b []byte) []byte { return append(b, '\f') }), "header JSON"},
+		{"no-break space after the header", headerJSON(func(b []byte) []byte { return append(b, "\u00a0"...) }), "header JSON"},
+		{"NaN", headerJSON(func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"wall_seconds":`), []byte(`"wall_seconds":NaN,"w":`), 1)
+		}), "header JSON"},
+		{"Infinity", headerJSON(func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"wall_seconds":`), []byte(`"wall_seconds":Infinity,"w":`), 1)
+		}), "header JSON"},
+		{"duplicate header key", headerJSON(func(b []byte) []byte { return bytes.Replace(b, []byte(`{`), []byte(`{"steps":1,`), 1) }), `duplicate key "steps"`},
+		{"duplicate chunk key", headerJSON(func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"offset":0`), []byte(`"offset":0,"offset":0`), 1)
+		}), `duplicate key "offset"`},
+		{"duplicate params key", header(func(h *Header) { h.Params = json.RawMessage(`{"seed":1,"n":[{"a":1}],"seed":2}`) }), `duplicate key "seed"`},
+		{"same key in two objects", header(func(h *Header) { h.Params = json.RawMessage(`{"a":{"a":1},"b":[{"a":2},{"a":3}]}`) }), ""},
+		{"header key in another case", headerJSON(func(b []byte) []byte { return bytes.Replace(b, []byte(`{`), []byte(`{"Steps":1,`), 1) }), `key "Steps" differs from "steps" only in case`},
+		{"chunk key in another case", headerJSON(func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"offset":0`), []byte(`"offset":0,"OFFSET":9`), 1)
+		}), `key "OFFSET" differs from "offset" only in case`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -695,6 +714,34 @@ func TestRunOrdered(t *testing.T) {
 		}
 		if len(seen) != 13 {
 			t.Fatalf("sink saw %d results, want 13", len(seen))
+		}
+	}
+}
+
+// TestWindowLimit checks that a chunk whose zstd frame asks for a window
+// above MaxWindowBytes (libzstd's default limit) is refused before it is
+// decoded, and one at the limit is not: a frame of one raw block holding
+// the 16 shuffled bytes of [0.25, 0.5, 1, 2] (docs/FORMAT.md, worked
+// example), with window descriptor byte wd: window 2^(10 + wd>>3).
+func TestWindowLimit(t *testing.T) {
+	payload := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0x80, 0, 0x3e, 0x3f, 0x3f, 0x40}
+	c := &ChunkInfo{RawBytes: 16, XXHash64: "e9670c1b8900a372"}
+	for _, tc := range []struct {
+		wd   byte
+		want string // "" for success
+	}{
+		{0x00, ""},                    // 1 KiB
+		{0x88, ""},                    // 2^27 = 128 MiB
+		{0x89, "window of 150994944"}, // 2^27 + 2^24
+		{0x90, "window of 268435456"}, // 2^28
+	} {
+		frame := append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, tc.wd, 0x81, 0x00, 0x00}, payload...)
+		vals, err := decodeChunk(frame, c)
+		switch {
+		case tc.want == "" && (err != nil || len(vals) != 4 || vals[3] != 2):
+			t.Errorf("window byte %#x: %v, %v", tc.wd, vals, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrCorrupt)):
+			t.Errorf("window byte %#x: error %v, want one containing %q", tc.wd, err, tc.want)
 		}
 	}
 }

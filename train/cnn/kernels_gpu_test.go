@@ -38,24 +38,27 @@ func TestCUDAKernelsOnGPU(t *testing.T) {
 	}
 	defer ctx.Close()
 	gk := &gpuKernels{t: t, c: ctx}
-	for _, g := range []convGeom{{1, 5, 5, 2}, {3, 7, 9, 5}, {2, 8, 6, 3}, {4, 13, 4, 1}, {8, 64, 64, 16}} {
-		checkKernels(t, gk, g, 5, simd)
-	}
-	// Two runs bitwise equal: no atomics, fixed summation order.
-	g := convGeom{8, 32, 32, 16}
-	gy := make([]float32, 9*g.outSize())
-	arg := make([]uint8, len(gy))
-	for i := range gy {
-		gy[i], arg[i] = float32(i%13)-6, uint8(i%5)
-	}
-	a, b := make([]float32, g.cout), make([]float32, g.cout)
-	gk.BiasGrad(9, g.cout, g.ho(), g.wo(), gy, arg, a)
-	gk.BiasGrad(9, g.cout, g.ho(), g.wo(), gy, arg, b)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("bias gradient %d differs between two runs: %g, %g", i, a[i], b[i])
+	ctx.Do(func() error {
+		for _, g := range []convGeom{{1, 5, 5, 2}, {3, 7, 9, 5}, {2, 8, 6, 3}, {4, 13, 4, 1}, {8, 64, 64, 16}} {
+			checkKernels(t, gk, g, 5, simd)
 		}
-	}
+		// Two runs bitwise equal: no atomics, fixed summation order.
+		g := convGeom{8, 32, 32, 16}
+		gy := make([]float32, 9*g.outSize())
+		arg := make([]uint8, len(gy))
+		for i := range gy {
+			gy[i], arg[i] = float32(i%13)-6, uint8(i%5)
+		}
+		a, b := make([]float32, g.cout), make([]float32, g.cout)
+		gk.BiasGrad(9, g.cout, g.ho(), g.wo(), gy, arg, a)
+		gk.BiasGrad(9, g.cout, g.ho(), g.wo(), gy, arg, b)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("bias gradient %d differs between two runs: %g, %g", i, a[i], b[i])
+			}
+		}
+		return nil
+	})
 }
 
 // gpuKernels runs the kernels on the GPU: every call uploads its inputs,

@@ -78,7 +78,7 @@ func (st Stats) Apply(pix []float32) {
 // larger for Kolmogorov (n = 11/3) than for Burgers (n = 4) turbulence, no
 // longer reaches the model, which can then only use the morphology. That may
 // transfer better to real clouds, at the cost of part of the signal (see
-// DESIGN.md, "The signal is faint"); the global standardisation of
+// docs/SIGNAL.md); the global standardisation of
 // ComputeStats keeps it.
 func PerImage(pix []float32) {
 	if len(pix) == 0 {

@@ -106,14 +106,10 @@ func (a *Augment) apply(cfg *Config, epoch int, im dataset.Image, dst []float32)
 	return nil
 }
 
-// standardise applies the run's standardisation to one image's pixels in
-// place: per image, or with the training statistics.
+// standardise applies the run's normalisation to one image's pixels in
+// place.
 func (cfg *Config) standardise(pix []float32) {
-	if cfg.PerImage {
-		dataset.PerImage(pix)
-	} else {
-		cfg.Stats.Apply(pix)
-	}
+	cfg.normalisation().Apply(pix, cfg.Stats)
 }
 
 // Nuisance names what --debias removes from the embedding.
@@ -231,7 +227,8 @@ func newTrainingSet(cfg *Config, images []dataset.Image, fit bool) (*trainingSet
 }
 
 // rawSplits loads the given splits of the task's classes, unstandardised
-// (log10 Σ), computing cfg.Stats from the training split unless PerImage.
+// (log10 Σ), computing cfg.Stats from the training split if the
+// normalisation uses them.
 func rawSplits(cfg *Config, splits []string, warn func(string)) (map[string][]dataset.Image, error) {
 	m, err := campaign.ReadFile(cfg.Manifest)
 	if err != nil {
@@ -247,7 +244,7 @@ func rawSplits(cfg *Config, splits []string, warn func(string)) (map[string][]da
 		cfg.ImageSize = set.Size
 	}
 	cfg.PixelPc = m.Params.BoxPc / float64(2*cfg.ImageSize)
-	if slices.Contains(splits, campaign.Train) && !cfg.PerImage {
+	if slices.Contains(splits, campaign.Train) && cfg.normalisation().UsesStats() {
 		if cfg.Stats, err = dataset.ComputeStats(set); err != nil {
 			return nil, err
 		}

@@ -26,23 +26,35 @@ type Metrics struct {
 	RegImg   *metrics.Regression     `json:"regression_images,omitempty"`
 	RegSim   *metrics.Regression     `json:"regression_per_simulation,omitempty"`
 	SweepSim int                     `json:"sweep_simulations,omitempty"`
+	// Tuned are the image-level figures at the threshold chosen for the
+	// best accuracy on the test split (metrics.BestThreshold) rather than
+	// at 0.5: a large gain says the probabilities are shifted.
+	Tuned *metrics.Classification `json:"images_tuned_threshold,omitempty"`
+	// ECE is the expected calibration error of P(Burgers) on the split
+	// (reliability.png shows the diagram).
+	ECE float64 `json:"ece,omitempty"`
 }
+
+// reliabilityBins is the number of bins of the reliability diagrams.
+const reliabilityBins = 10
 
 // Eval evaluates the best model of the run in dir on split (holdout for the
 // final figures) and writes metrics.json and, for classify, confusion.csv
-// and .png, roc.csv and .png and the sweep figure (sweep.csv and .png:
-// P(Burgers) of every sweep image against its n); for regress, the
-// predicted-against-true scatter (regress.csv and .png).
+// and .png, roc.csv and .png, the reliability diagram (reliability.png),
+// the figures at the threshold chosen on the test split, and the sweep
+// figure (sweep.csv and .png: P(Burgers) of every sweep image against its
+// n); for regress, the predicted-against-true scatter (regress.csv and
+// .png).
 func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
-	cfg, err := ReadConfig(dir)
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return nil, err
 	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
-	if err != nil {
-		return nil, err
+	splits := []string{split}
+	if cfg.Task == Classify && split != campaign.Test {
+		splits = append(splits, campaign.Test) // to choose the threshold on
 	}
-	data, err := loadSplits(&cfg, []string{split}, log)
+	data, err := loadSplits(&cfg, splits, log)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +76,12 @@ func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
 	} else {
 		err = evalClassification(dir, out, pred, y, ids)
 		if err == nil {
+			err = tune(model, out, data[campaign.Test], pred, y)
+		}
+		if err == nil {
+			err = reliability(dir, out, pred, y)
+		}
+		if err == nil {
 			err = sweep(dir, cfg, model, log, out)
 		}
 	}
@@ -72,6 +90,44 @@ func Eval(dir, split string, log *slog.Logger) (*Metrics, error) {
 	}
 	js, _ := json.MarshalIndent(out, "", "  ")
 	return out, writeFile(filepath.Join(dir, "metrics.json"), append(js, '\n'))
+}
+
+// tune sets out.Tuned: the split's figures (predictions pred, targets y)
+// at the threshold that gets the best accuracy on the test images.
+func tune(model *cnn.Model, out *Metrics, test []dataset.Image, pred, y []float32) error {
+	tp, _, ty, err := predict(model, Classify, test)
+	if err != nil {
+		return err
+	}
+	t, _, err := metrics.BestThreshold(f64(tp), ints(ty))
+	if err != nil {
+		return fmt.Errorf("threshold on the test split: %w", err)
+	}
+	c, err := metrics.ClassifyAt(f64(pred), ints(y), t)
+	if err != nil {
+		return err
+	}
+	out.Tuned = &c
+	return nil
+}
+
+// reliability sets out.ECE and writes reliability.png.
+func reliability(dir string, out *Metrics, pred, y []float32) error {
+	bins, err := metrics.Reliability(f64(pred), ints(y), reliabilityBins)
+	if err != nil {
+		return err
+	}
+	out.ECE = metrics.ECE(bins)
+	return plots.Reliability(filepath.Join(dir, "reliability.png"), map[string][]metrics.ReliabilityBin{"CNN": bins})
+}
+
+// ints converts 0/1 targets to labels.
+func ints(y []float32) []int {
+	out := make([]int, len(y))
+	for i, v := range y {
+		out[i] = int(v)
+	}
+	return out
 }
 
 func f64(v []float32) []float64 {
@@ -83,11 +139,7 @@ func f64(v []float32) []float64 {
 }
 
 func evalClassification(dir string, out *Metrics, pred, y []float32, ids []string) error {
-	scores := f64(pred)
-	labels := make([]int, len(y))
-	for i, v := range y {
-		labels[i] = int(v)
-	}
+	scores, labels := f64(pred), ints(y)
 	img, err := metrics.Classify(scores, labels)
 	if err != nil {
 		return fmt.Errorf("image-level metrics: %w", err)
@@ -193,11 +245,7 @@ func sweep(dir string, cfg Config, model *cnn.Model, log *slog.Logger, out *Metr
 // Saliency writes saliency.png: count holdout images (alternating classes
 // for classify) next to |∂output/∂pixel| of the best model.
 func Saliency(dir string, count int, log *slog.Logger) error {
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		return err
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return err
 	}
@@ -260,11 +308,7 @@ func pick(images []dataset.Image, count int) []dataset.Image {
 // best model for every holdout image of the task's classes and every sweep
 // image, with their labels, for the analysis binary's t-SNE.
 func Embed(dir string, log *slog.Logger) error {
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		return err
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return err
 	}
@@ -303,11 +347,7 @@ func Embed(dir string, log *slog.Logger) error {
 // PredictImages returns the best model of the run in dir applied to copies
 // of images (log10 Σ pixels), standardised as the run was trained.
 func PredictImages(dir string, images []dataset.Image) ([]float32, error) {
-	cfg, err := ReadConfig(dir)
-	if err != nil {
-		return nil, err
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/progress"
+	"github.com/turbindex/turbindex/train/autoenc"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/plots"
@@ -47,23 +48,30 @@ const (
 
 // Config is a run's settings, saved as config.json in the run directory.
 type Config struct {
-	Task      string         `json:"task"`
-	Manifest  string         `json:"manifest"`  // absolute path of the campaign manifest
-	Snapshots string         `json:"snapshots"` // absolute path of the snapshot directory
-	Cache     string         `json:"cache,omitempty"`
-	ImageSize int            `json:"image_size"` // pixels; 0 = N/2
-	PerImage  bool           `json:"per_image"`  // standardise each image by itself (morphology only)
-	Stats     dataset.Stats  `json:"stats"`      // training-split standardisation
-	Epochs    int            `json:"epochs"`
-	Seed      uint64         `json:"seed"`
-	CNN       cnn.Config     `json:"cnn"`
-	Augment   *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
-	Debias    *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
-	Created   string         `json:"created,omitempty"`
-	Extra     map[string]any `json:"extra,omitempty"`
+	Task      string `json:"task"`
+	Manifest  string `json:"manifest"`  // absolute path of the campaign manifest
+	Snapshots string `json:"snapshots"` // absolute path of the snapshot directory
+	Cache     string `json:"cache,omitempty"`
+	ImageSize int    `json:"image_size"` // pixels; 0 = N/2
+	// Normalise is how the images are scaled before the network (see
+	// dataset.Normalisation); "" means dataset.TrainStats.
+	Normalise dataset.Normalisation `json:"normalise"`
+	// PerImage is how runs written before Normalise existed said
+	// Normalise = image; ReadConfig and Fit turn it into Normalise.
+	PerImage bool           `json:"per_image,omitempty"`
+	Stats    dataset.Stats  `json:"stats"` // training-split standardisation
+	Epochs   int            `json:"epochs"`
+	Seed     uint64         `json:"seed"`
+	CNN      cnn.Config     `json:"cnn"`
+	Augment  *Augment       `json:"augment,omitempty"` // training-time augmentation (nil: none)
+	Debias   *Debias        `json:"debias,omitempty"`  // adversarial debiasing (nil: none)
+	Created  string         `json:"created,omitempty"`
+	Extra    map[string]any `json:"extra,omitempty"`
 	// PixelPc is the pixel size of the images in pc: the box edge over
 	// twice ImageSize (an image is a quadrant of a map).
 	PixelPc float64 `json:"pixel_pc,omitempty"`
+	// AE is the autoencoder's architecture (task autoencode).
+	AE *autoenc.Config `json:"autoencoder,omitempty"`
 	// InitFrom is the run directory (absolute) whose best model's
 	// convolution blocks started this run (transfer learning); "" for a
 	// random start. CNN.Freeze says whether they were then kept fixed.
@@ -142,13 +150,20 @@ func warner(log *slog.Logger) func(string) {
 // Fit trains a model as cfg says and writes the run directory dir. With
 // opt.Resume it continues the run in dir from its last checkpoint.
 func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
+	if cfg.Task == Autoencode {
+		return fitAutoencoder(ctx, dir, cfg, opt)
+	}
 	if cfg.Task != Classify && cfg.Task != Regress {
-		return fmt.Errorf("--task %q: want %s or %s", cfg.Task, Classify, Regress)
+		return fmt.Errorf("task %q: want %s or %s", cfg.Task, Classify, Regress)
 	}
 	if cfg.Epochs < 1 {
-		return fmt.Errorf("--epochs %d: must be at least 1", cfg.Epochs)
+		return fmt.Errorf("epochs %d: must be at least 1", cfg.Epochs)
 	}
 	if err := checkFraction(cfg.TrainFraction); err != nil {
+		return err
+	}
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
+	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
 		return err
 	}
 	var history []Epoch
@@ -171,7 +186,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 		if _, err := os.Stat(filepath.Join(dir, "history.csv")); err == nil {
-			return fmt.Errorf("run directory %s already holds a run: use --resume, or another --out", dir)
+			return fmt.Errorf("run directory %s already holds a run: resume it, or write elsewhere", dir)
 		}
 	}
 	if cfg.Debias != nil && cfg.Task != Classify {
@@ -232,7 +247,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	var nu []float32
 	for epoch := len(history) + 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted before epoch %d (resume with --resume): %w", epoch, err)
+			return fmt.Errorf("interrupted before epoch %d (the run can be resumed): %w", epoch, err)
 		}
 		t0 := time.Now()
 		order := shuffled(len(train), cfg.Seed, epoch)
@@ -254,7 +269,7 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("epoch %d: the loss is %v: lower --lr", epoch, loss)
+				return fmt.Errorf("epoch %d: the loss is %v: lower the learning rate", epoch, loss)
 			}
 			sum += loss * float64(len(idx))
 			prog.Update(float64(b+len(idx)), slog.Float64("loss", sum/float64(b+len(idx))))
@@ -449,7 +464,33 @@ func ReadConfig(dir string) (Config, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.Normalise, cfg.PerImage = cfg.normalisation(), false
+	if _, err := dataset.ParseNormalisation(string(cfg.Normalise)); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
 	return cfg, nil
+}
+
+// normalisation is the run's normalisation: Normalise, or if unset
+// PerImageStats when the old PerImage says so, else TrainStats.
+func (cfg *Config) normalisation() dataset.Normalisation {
+	switch {
+	case cfg.Normalise != "":
+		return cfg.Normalise
+	case cfg.PerImage:
+		return dataset.PerImageStats
+	}
+	return dataset.TrainStats
+}
+
+// loadRun reads the configuration and the best model of the run in dir.
+func loadRun(dir string) (Config, *cnn.Model, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return cfg, nil, err
+	}
+	model, err := loadModel(filepath.Join(dir, "best.cnn"))
+	return cfg, model, err
 }
 
 func writeFile(path string, data []byte) error {

@@ -35,6 +35,10 @@ type PredictOptions struct {
 	MaxHoles float64
 	// Out is the output directory.
 	Out string
+	// Autoencoder, if not empty, is an autoencoder run (train fit --task
+	// autoencode) on the same images: each tile's reconstruction error is
+	// placed among those of its holdout.
+	Autoencoder string
 	// Log receives warnings (may be nil).
 	Log *slog.Logger
 }
@@ -46,6 +50,9 @@ type TilePrediction struct {
 	XPc, YPc float64 // tile centre, pc from the map's first pixel corner
 	Holes    float64 // fraction of filled holes
 	Value    float64 // P(Burgers) (classify) or n (regress)
+	// ReconError and ReconPercentile are the autoencoder's reconstruction
+	// error and its percentile among the holdout's (NaN without one).
+	ReconError, ReconPercentile float64
 }
 
 // ClassSpread is the spread of the per-simulation mean prediction of the
@@ -89,6 +96,7 @@ type PredictSummary struct {
 	Min         float64        `json:"min"`
 	Max         float64        `json:"max"`
 	Holdout     *HoldoutSpread `json:"holdout,omitempty"`
+	Autoencoder *TileRealism   `json:"autoencoder,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
 }
 
@@ -169,12 +177,24 @@ func Predict(dir, mapPath string, opt PredictOptions) (*PredictSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.Autoencoder != "" {
+		if s.Autoencoder, err = autoencoderCheck(opt.Autoencoder, images, runPc); err != nil {
+			return nil, err
+		}
+		if a := s.Autoencoder; a.BeyondP99 > 0.5 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%.0f%% of the tiles reconstruct worse than 99%% of the holdout images: the map is unlike the simulations, and the predictions are extrapolations", 100*a.BeyondP99))
+		}
+	}
 	rows := make([]TilePrediction, len(tiles))
 	vals := make([]float64, len(tiles))
 	half := float64(cfg.ImageSize) / 2
 	for i, t := range tiles {
 		rows[i] = TilePrediction{Tile: i, Row: t.Row, Col: t.Col, Holes: t.Holes, Value: float64(pred[i]),
-			XPc: (float64(t.Col) + half) * rm.PixelPc[0], YPc: (float64(t.Row) + half) * rm.PixelPc[1]}
+			XPc: (float64(t.Col) + half) * rm.PixelPc[0], YPc: (float64(t.Row) + half) * rm.PixelPc[1],
+			ReconError: math.NaN(), ReconPercentile: math.NaN()}
+		if a := s.Autoencoder; a != nil {
+			rows[i].ReconError, rows[i].ReconPercentile = a.Errors[i], a.Percent[i]
+		}
 		vals[i] = float64(pred[i])
 	}
 	s.Mean, s.Std = meanStd(vals)
@@ -188,7 +208,7 @@ func Predict(dir, mapPath string, opt PredictOptions) (*PredictSummary, error) {
 	if err := os.MkdirAll(opt.Out, 0o777); err != nil {
 		return nil, err
 	}
-	if err := writePredictions(opt.Out, s.Quantity, rows); err != nil {
+	if err := writePredictions(opt.Out, s.Quantity, rows, s.Autoencoder != nil); err != nil {
 		return nil, err
 	}
 	js, _ := json.MarshalIndent(s, "", "  ")
@@ -225,6 +245,10 @@ func (s *PredictSummary) Text() string {
 				fmt.Fprintf(&b, "holdout %s simulations (%d): per-simulation P(Burgers) %.3g ± %.3g (sd)\n", c, cs.Simulations, cs.Mean, cs.Std)
 			}
 		}
+	}
+	if a := s.Autoencoder; a != nil {
+		fmt.Fprintf(&b, "autoencoder %s: tiles' reconstruction errors at percentiles: median %.1f; %.0f%% beyond the holdout's 99th (%.3g)\n",
+			a.Run, a.Median, 100*a.BeyondP99, a.HoldP99)
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
@@ -263,15 +287,23 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func writePredictions(dir, quantity string, rows []TilePrediction) error {
+func writePredictions(dir, quantity string, rows []TilePrediction, recon bool) error {
 	var b bytes.Buffer
 	col := "p_burgers"
 	if quantity == "n" {
 		col = "n"
 	}
-	fmt.Fprintf(&b, "tile,row,col,x_pc,y_pc,holes,%s\n", col)
+	fmt.Fprintf(&b, "tile,row,col,x_pc,y_pc,holes,%s", col)
+	if recon {
+		b.WriteString(",recon_error,recon_percentile")
+	}
+	b.WriteByte('\n')
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%d,%d,%d,%.6g,%.6g,%.4g,%s\n", r.Tile, r.Row, r.Col, r.XPc, r.YPc, r.Holes, strconv.FormatFloat(r.Value, 'g', -1, 32))
+		fmt.Fprintf(&b, "%d,%d,%d,%.6g,%.6g,%.4g,%s", r.Tile, r.Row, r.Col, r.XPc, r.YPc, r.Holes, strconv.FormatFloat(r.Value, 'g', -1, 32))
+		if recon {
+			fmt.Fprintf(&b, ",%.6g,%.4g", r.ReconError, r.ReconPercentile)
+		}
+		b.WriteByte('\n')
 	}
 	return writeFile(filepath.Join(dir, "predictions.csv"), b.Bytes())
 }
@@ -285,7 +317,8 @@ func mapFigure(path string, m *skymap.Map, rows []TilePrediction, size int, s *P
 	}
 	tiles := make([]plots.MapTile, len(rows))
 	for i, r := range rows {
-		tiles[i] = plots.MapTile{Row: r.Row, Col: r.Col, Size: size, Label: strconv.FormatFloat(r.Value, 'f', 2, 64)}
+		tiles[i] = plots.MapTile{Row: r.Row, Col: r.Col, Size: size, Label: strconv.FormatFloat(r.Value, 'f', 2, 64),
+			Flag: s.Autoencoder != nil && r.ReconError > s.Autoencoder.HoldP99}
 	}
 	title := fmt.Sprintf("%s: %s per %.3g pc tile, mean %.3g", filepath.Base(s.Map), s.Quantity, float64(size)*s.RunPixelPc, s.Mean)
 	return plots.MapTiles(path, pix, m.Rows, m.Cols, tiles, title)

@@ -46,16 +46,12 @@ const probeMaxTrain = 8192
 // ProbeRun measures the run in dir (a classifier) as Probe says and writes
 // probe.json.
 func ProbeRun(dir string, log *slog.Logger) (*Probe, error) {
-	cfg, err := ReadConfig(dir)
+	cfg, model, err := loadRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Task != Classify {
 		return nil, fmt.Errorf("run %s: probe needs a %s run, not %s", dir, Classify, cfg.Task)
-	}
-	model, err := loadModel(filepath.Join(dir, "best.cnn"))
-	if err != nil {
-		return nil, err
 	}
 	c := cfg // rawSplits recomputes the statistics; use the saved ones
 	data, err := rawSplits(&c, []string{campaign.Train, campaign.Holdout}, warner(log))

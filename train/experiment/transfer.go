@@ -21,10 +21,10 @@ func initFrom(model *cnn.Model, dir string) error {
 	}
 	src, err := loadModel(filepath.Join(dir, "best.cnn"))
 	if err != nil {
-		return fmt.Errorf("--init-from %s: %w", dir, err)
+		return fmt.Errorf("init_from %s: %w", dir, err)
 	}
 	if err := model.CopyConv(src); err != nil {
-		return fmt.Errorf("--init-from %s: %w", dir, err)
+		return fmt.Errorf("init_from %s: %w", dir, err)
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func checkFraction(f float64) error {
 	if f == 0 || (f > 0 && f <= 1) {
 		return nil
 	}
-	return fmt.Errorf("--train-fraction %v: want a fraction in (0, 1]", f)
+	return fmt.Errorf("train_fraction %v: want a fraction in (0, 1]", f)
 }
 
 // trainSubset returns the images of a fraction of the training
@@ -142,8 +142,8 @@ func differs(saved, cfg Config) string {
 		return fmt.Sprintf("initialised from %q, not %q", saved.InitFrom, cfg.InitFrom)
 	case saved.TrainFraction != cfg.TrainFraction:
 		return fmt.Sprintf("train fraction %v, not %v", saved.TrainFraction, cfg.TrainFraction)
-	case saved.PerImage != cfg.PerImage:
-		return "another standardisation"
+	case saved.normalisation() != cfg.normalisation():
+		return fmt.Sprintf("normalisation %s, not %s", saved.normalisation(), cfg.normalisation())
 	case fmt.Sprint(a) != fmt.Sprint(b):
 		return fmt.Sprintf("network %+v, not %+v", a, b)
 	}

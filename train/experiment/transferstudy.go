@@ -110,7 +110,7 @@ func RunTransfer(ctx context.Context, out string, st TransferStudy, opt FitOptio
 		}
 		for _, init := range []string{InitTransfer, InitScratch} {
 			cfg := Config{Task: st.Task, Manifest: src.Manifest, Snapshots: src.Snapshots, Cache: src.Cache,
-				ImageSize: src.ImageSize, PerImage: src.PerImage, Epochs: st.Epochs, Seed: st.Seed, TrainFraction: f}
+				ImageSize: src.ImageSize, Normalise: src.Normalise, Epochs: st.Epochs, Seed: st.Seed, TrainFraction: f}
 			cfg.CNN = src.CNN
 			cfg.CNN.Task, cfg.CNN.Seed, cfg.CNN.Freeze = st.Task, st.Seed, cnn.FreezeNone
 			if init == InitTransfer {

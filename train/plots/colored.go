@@ -62,7 +62,8 @@ func ScatterByValue(path string, x, y, value []float64, valueName, title string)
 
 // Lines draws one line with markers per series against the shared x values
 // (for instance the accuracy of each classifier against the zoom factor)
-// and writes the figure to path as a PNG. The legend is sorted by name.
+// and writes the figure to path as a PNG. The legend, sorted by name,
+// stands to the right of the axes so that it never hides a line.
 func Lines(path string, x []float64, series map[string][]float64, xlabel, ylabel, title string) error {
 	if len(x) == 0 || len(series) == 0 {
 		return errorf(path, "lines: no data")
@@ -88,6 +89,5 @@ func Lines(path string, x []float64, series map[string][]float64, xlabel, ylabel
 		p.Add(l, pts)
 		p.Legend.Add(name, l, pts)
 	}
-	placeLegend(p, false, false)
-	return savePlot(path, p, 5.5*vg.Inch, 4*vg.Inch)
+	return savePlotLegendRight(path, p, 7*vg.Inch, 4*vg.Inch)
 }

@@ -342,3 +342,47 @@ func Histogram(path string, series map[string][]float64, bins int, xlabel, title
 	p.Y.Max = math.Max(p.Y.Max, math.Ceil(room/step)*step)
 	return savePlot(path, p, 6*vg.Inch, 4.5*vg.Inch)
 }
+
+// Reliability draws the reliability (calibration) diagram of classifiers:
+// for each, the fraction of positive samples against the mean predicted
+// probability in each bin (metrics.Reliability), with the diagonal of a
+// calibrated classifier, and writes the figure to path as a PNG. The
+// legend, in increasing order of name with each curve's expected
+// calibration error, stands to the right of the axes. Reliability returns
+// an error if there is no curve, if a curve is empty or if a value is not
+// in [0, 1].
+func Reliability(path string, curves map[string][]metrics.ReliabilityBin) error {
+	if len(curves) == 0 {
+		return errorf(path, "reliability: no curve")
+	}
+	names := make([]string, 0, len(curves))
+	for name, c := range curves {
+		if len(c) == 0 {
+			return errorf(path, "reliability: curve %q is empty", name)
+		}
+		for i, b := range c {
+			if !(b.Predicted >= 0 && b.Predicted <= 1 && b.Observed >= 0 && b.Observed <= 1) {
+				return errorf(path, "reliability: bin %d of %q is (%v, %v), outside the unit square", i, name, b.Predicted, b.Observed)
+			}
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	p := newPlot("Reliability", "predicted P(Burgers)", "fraction of Burgers images")
+	diag := line(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, grey, vg.Points(1), dashes)
+	p.Add(diag)
+	for i, name := range names {
+		c := curves[name]
+		pts := make(plotter.XYs, len(c))
+		for j, b := range c {
+			pts[j].X, pts[j].Y = b.Predicted, b.Observed
+		}
+		l, s := line(pts, seriesColor(i), vg.Points(1.5), nil), scatter(pts, seriesColor(i), vg.Points(2))
+		p.Add(l, s)
+		p.Legend.Add(fmt.Sprintf("%s (ECE %.3f)", name, metrics.ECE(c)), l, s)
+	}
+	p.Legend.Add("calibrated", diag)
+	p.X.Min, p.X.Max = 0, 1
+	p.Y.Min, p.Y.Max = 0, 1
+	return savePlotLegendRight(path, p, 8*vg.Inch, 5*vg.Inch)
+}

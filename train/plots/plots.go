@@ -90,6 +90,35 @@ func savePlot(path string, p *plot.Plot, w, h vg.Length) error {
 	return saveCanvas(path, c)
 }
 
+// savePlotLegendRight renders p at w×h with its legend to the right of
+// the axes, where it cannot cover the data, and writes it to path as a PNG.
+func savePlotLegendRight(path string, p *plot.Plot, w, h vg.Length) error {
+	c, err := render(path, w, h, func(c *vgimg.Canvas) { drawLegendRight(draw.New(c), p) })
+	if err != nil {
+		return err
+	}
+	return saveCanvas(path, c)
+}
+
+// drawLegendRight draws p on dc with its legend in a column to the right
+// of the plot, top-aligned, and returns the data area and the legend's
+// rectangle.
+func drawLegendRight(dc draw.Canvas, p *plot.Plot) (data, legend vg.Rectangle) {
+	const m = vg.Length(6) // Margin around the plot, in points.
+	leg := p.Legend
+	p.Legend = plot.NewLegend() // empty: p.Draw draws no legend
+	defer func() { p.Legend = leg }()
+	leg.Top, leg.Left, leg.XOffs, leg.YOffs = true, true, 0, 0
+	width := leg.Rectangle(dc).Size().X + 2*m
+	pc := draw.Crop(dc, m, -m-width, m, -m)
+	p.Draw(pc)
+	data = p.DataCanvas(pc).Rectangle
+	// Top-aligned with the data area, below the title.
+	lc := draw.Crop(dc, dc.Size().X-width+m, -m, m, data.Max.Y-dc.Max.Y)
+	leg.Draw(lc)
+	return data, leg.Rectangle(lc)
+}
+
 // render returns a new image canvas of size w×h at the figure resolution
 // after calling draw on it. A panic in gonum/plot is returned as an error.
 func render(path string, w, h vg.Length, fn func(*vgimg.Canvas)) (c *vgimg.Canvas, err error) {

@@ -11,6 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
 	"github.com/turbindex/turbindex/train/metrics"
 )
 
@@ -381,7 +386,7 @@ func TestScatterByValue(t *testing.T) {
 }
 
 func TestLines(t *testing.T) {
-	path := t.TempDir() + "/zoom.png"
+	path := filepath.Join(outDir(t), "zoom.png")
 	x := []float64{0.5, 1, 2}
 	if err := Lines(path, x, map[string][]float64{"HOG+SVM": {0.6, 0.8, 0.55}, "CNN": {0.7, 0.9, 0.6}}, "zoom", "accuracy", ""); err != nil {
 		t.Fatal(err)
@@ -389,5 +394,37 @@ func TestLines(t *testing.T) {
 	checkPNG(t, path)
 	if err := Lines(path, x, map[string][]float64{"a": {1}}, "", "", ""); err == nil {
 		t.Error("short series accepted")
+	}
+}
+
+// TestLegendRight checks that the legend of Lines lies outside the data
+// area, whatever the lines do.
+func TestReliability(t *testing.T) {
+	path := filepath.Join(outDir(t), "reliability.png")
+	good := []metrics.ReliabilityBin{{Predicted: 0.1, Observed: 0.12, N: 10}, {Predicted: 0.5, Observed: 0.45, N: 10}, {Predicted: 0.9, Observed: 0.93, N: 10}}
+	sure := []metrics.ReliabilityBin{{Predicted: 0.02, Observed: 0.3, N: 10}, {Predicted: 0.98, Observed: 0.7, N: 10}}
+	if err := Reliability(path, map[string][]metrics.ReliabilityBin{"CNN": sure, "logistic": good}); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path)
+	if err := Reliability(path, map[string][]metrics.ReliabilityBin{"bad": {{Predicted: 1.5}}}); err == nil {
+		t.Error("probability 1.5 accepted")
+	}
+}
+
+func TestLegendRight(t *testing.T) {
+	p := newPlot("t", "x", "y")
+	for i, name := range []string{"HOG+SVM", "a long name for a classifier", "CNN"} {
+		l := line(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: float64(i)}}, seriesColor(i), 1, nil)
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	c := vgimg.NewWith(vgimg.UseWH(7*vg.Inch, 4*vg.Inch), vgimg.UseDPI(dpi))
+	data, legend := drawLegendRight(draw.New(c), p)
+	if legend.Min.X < data.Max.X || legend.Size().X <= 0 || legend.Size().Y <= 0 {
+		t.Errorf("legend %+v overlaps the data area %+v", legend, data)
+	}
+	if legend.Max.X > 7*vg.Inch || legend.Min.Y < 0 {
+		t.Errorf("legend %+v outside the figure", legend)
 	}
 }

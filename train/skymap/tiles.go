@@ -85,15 +85,21 @@ type Tile struct {
 // number skipped for having more. It fails if m is smaller than one tile
 // or every tile is skipped.
 func Tiles(m *Map, size int, maxHoles float64) (tiles []Tile, skipped int, err error) {
-	if size < 1 {
-		return nil, 0, fmt.Errorf("tile size %d: must be positive", size)
+	return TilesStride(m, size, size, maxHoles)
+}
+
+// TilesStride is Tiles with tiles every stride pixels (overlapping when
+// stride < size).
+func TilesStride(m *Map, size, stride int, maxHoles float64) (tiles []Tile, skipped int, err error) {
+	if size < 1 || stride < 1 {
+		return nil, 0, fmt.Errorf("tile size %d, stride %d: must be positive", size, stride)
 	}
 	if m.Rows < size || m.Cols < size {
 		return nil, 0, fmt.Errorf("%w: %d × %d pixels of %.4g pc, and a tile is %d × %d pixels (%.4g pc across)",
 			ErrTooSmall, m.Rows, m.Cols, m.PixelPc[0], size, size, float64(size)*m.PixelPc[0])
 	}
-	for r := 0; r+size <= m.Rows; r += size {
-		for c := 0; c+size <= m.Cols; c += size {
+	for r := 0; r+size <= m.Rows; r += stride {
+		for c := 0; c+size <= m.Cols; c += stride {
 			t := Tile{Row: r, Col: c, Pix: make([]float32, size*size)}
 			var sum float64
 			holes := 0

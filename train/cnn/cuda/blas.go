@@ -15,7 +15,8 @@ type CUBLAS struct {
 
 // OpenCUBLAS loads cuBLAS (TURBINDEX_LIBCUBLAS, libcublas.so.13 or .12 through
 // the loader's path, $CUDA_HOME/lib64, /usr/local/cuda/lib64) and creates
-// a handle on the calling thread's current context.
+// a handle on the calling thread's current context (call it inside
+// Context.Do).
 func OpenCUBLAS() (*CUBLAS, error) {
 	lib, path, err := open("cuBLAS (libcublas.so.13)", candidates(EnvCUBLAS, []string{"libcublas.so.13", "libcublas.so.12"}, "lib64"), ErrNoCUBLAS)
 	if err != nil {
@@ -58,13 +59,19 @@ func (b *CUBLAS) Close() {
 	}
 }
 
-// Sgemm computes C = A·B (row-major, float32: A m×k, B k×n, C m×n with
-// leading dimensions lda, ldb, ldc) on the device, as cuBLAS's
-// column-major Cᵀ = Bᵀ·Aᵀ.
-func (b *CUBLAS) Sgemm(m, n, k int, a Ptr, lda int, bm Ptr, ldb int, c Ptr, ldc int) error {
+// Sgemm computes C = op(A)·op(B) on the device, float32, all matrices
+// row-major: op(A) is m×k (A is k×m when ta), op(B) is k×n (B is n×k when
+// tb), C is m×n; lda, ldb, ldc are the row strides as stored. cuBLAS is
+// column-major, so it computes Cᵀ = op(B)ᵀ·op(A)ᵀ.
+func (b *CUBLAS) Sgemm(ta, tb bool, m, n, k int, a Ptr, lda int, bm Ptr, ldb int, c Ptr, ldc int) error {
 	one, zero := float32(1), float32(0)
-	const noTrans = 0
-	if r := b.sgemm(b.handle, noTrans, noTrans, int32(n), int32(m), int32(k), &one, uint64(bm), int32(ldb), uint64(a), int32(lda), &zero, uint64(c), int32(ldc)); r != 0 {
+	op := func(t bool) int32 {
+		if t {
+			return 1 // CUBLAS_OP_T
+		}
+		return 0 // CUBLAS_OP_N
+	}
+	if r := b.sgemm(b.handle, op(tb), op(ta), int32(n), int32(m), int32(k), &one, uint64(bm), int32(ldb), uint64(a), int32(lda), &zero, uint64(c), int32(ldc)); r != 0 {
 		return &Error{Call: "cublasSgemm_v2", Code: int(r), Msg: fmt.Sprintf("cublasStatus %d", r)}
 	}
 	return nil

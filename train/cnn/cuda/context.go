@@ -6,10 +6,10 @@ import (
 	"unsafe"
 )
 
-// Context is a GPU's primary context made current on the calling OS
-// thread, with the module of the embedded kernels loaded. Its methods must
-// be called from the goroutine that made it (it locks that goroutine to
-// its thread).
+// Context is a GPU's primary context with the module of the kernels
+// loaded. The driver keeps the current context per OS thread: call its
+// other methods inside Do, which pins the goroutine to its thread and makes
+// the context current there.
 type Context struct {
 	d      *Driver
 	dev    int32
@@ -21,42 +21,48 @@ type Context struct {
 // NewContext retains device ordinal's primary context, makes it current
 // and loads ptx (kernels.PTX()).
 func (d *Driver) NewContext(ordinal int, ptx []byte) (*Context, error) {
-	runtime.LockOSThread()
 	c := &Context{d: d, fns: map[string]uintptr{}}
 	if err := d.check("cuDeviceGet", d.deviceGet(&c.dev, int32(ordinal))); err != nil {
-		runtime.UnlockOSThread()
 		return nil, err
 	}
 	if err := d.check("cuDevicePrimaryCtxRetain", d.primaryCtxRetain(&c.ctx, c.dev)); err != nil {
-		runtime.UnlockOSThread()
 		return nil, err
 	}
-	if err := d.check("cuCtxSetCurrent", d.ctxSetCurrent(c.ctx)); err != nil {
-		c.Close()
-		return nil, err
-	}
-	img := append(append([]byte(nil), ptx...), 0)
-	if r := d.moduleLoadData(&c.module, &img[0]); r != 0 {
-		c.Close()
+	err := c.Do(func() error {
+		img := append(append([]byte(nil), ptx...), 0)
+		r := d.moduleLoadData(&c.module, &img[0])
 		if r == errUnsupportedPTX || r == errInvalidPTX {
-			return nil, fmt.Errorf("the driver %s cannot load the embedded PTX (%s): update the driver or rebuild the PTX for it", VersionString(d.Version), d.errorString(r))
+			return fmt.Errorf("the driver %s cannot load the embedded PTX (%s): update the driver or rebuild the PTX for it", VersionString(d.Version), d.errorString(r))
 		}
-		return nil, d.check("cuModuleLoadData", r)
+		return d.check("cuModuleLoadData", r)
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
 	}
 	return c, nil
+}
+
+// Do runs f with the context current on the calling goroutine's thread.
+func (c *Context) Do(f func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := c.d.check("cuCtxSetCurrent", c.d.ctxSetCurrent(c.ctx)); err != nil {
+		return err
+	}
+	return f()
 }
 
 // Close unloads the module and releases the primary context.
 func (c *Context) Close() {
 	if c.module != 0 {
-		c.d.moduleUnload(c.module)
+		c.Do(func() error { c.d.moduleUnload(c.module); return nil })
 		c.module = 0
 	}
 	if c.ctx != 0 {
 		c.d.primaryCtxRelease(c.dev)
 		c.ctx = 0
 	}
-	runtime.UnlockOSThread()
 }
 
 // MemInfo returns the device's free and total memory, bytes.
