@@ -74,6 +74,8 @@ func runCmd(args []string) error {
 	fs.Var((*cli.Floats)(&o.Beams), "beam", "beam FWHMs in pixels of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.SNRs), "snr", "signal-to-noise ratios of log Σ of the degradation test (besides none)")
 	fs.Var((*cli.Floats)(&o.Gradients), "gradient", "background gradients in units of σ(log Σ) of the degradation test (besides none)")
+	fs.StringVar(&o.Transfer, "transfer", "", "`directory` of a `train transfer` study to report")
+	fs.StringVar(&o.Search, "search", "", "`directory` of a summarised `train search` to report")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the cross-validation folds and t-SNE")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -81,6 +83,7 @@ func runCmd(args []string) error {
 	if err := cli.Required(fs, "manifest", "snapshots"); err != nil {
 		return err
 	}
+	undo := atomicfile.UndoMkdir(o.Out)
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
 	}
@@ -88,6 +91,7 @@ func runCmd(args []string) error {
 	o.Progress = os.Stderr
 	r, err := study.Run(o)
 	if err != nil {
+		undo() // a report directory this run created and did not finish
 		return err
 	}
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))

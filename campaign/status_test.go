@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func TestStatus(t *testing.T) {
 		{10, []int{0}, "0"},
 	} {
 		got := Tasks(st, tc.perTask)
-		if !equalInts(got, tc.tasks) || ArrayList(got) != tc.array {
+		if !slices.Equal(got, tc.tasks) || ArrayList(got) != tc.array {
 			t.Errorf("Tasks(perTask %d) = %v %q, want %v %q", tc.perTask, got, ArrayList(got), tc.tasks, tc.array)
 		}
 	}
@@ -156,18 +157,6 @@ func TestStatus(t *testing.T) {
 	if _, err := Status(m, dir+"/nope", now); err == nil {
 		t.Error("Status of a missing directory: no error")
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestStatusTasks(t *testing.T) {
@@ -191,7 +180,7 @@ func TestStatusTasks(t *testing.T) {
 		{states(D, R, D, D, D, C), 2, []int{2}},
 		{states(D, D, D, M), 3, []int{1}},
 	} {
-		if got := Tasks(tc.st, tc.perTask); !equalInts(got, tc.want) {
+		if got := Tasks(tc.st, tc.perTask); !slices.Equal(got, tc.want) {
 			t.Errorf("Tasks(%v, %d) = %v, want %v", tc.st, tc.perTask, got, tc.want)
 		}
 	}

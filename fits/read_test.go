@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/turbindex/turbindex/internal/pyref"
@@ -92,15 +93,40 @@ type astropyImage struct {
 	Blank         *int64
 }
 
+var (
+	astropyOnce sync.Once
+	astropyDir  string
+	astropyOut  map[string]json.RawMessage
+)
+
+// writeAstropy writes the astropy files once for the package's tests (into
+// a directory TestMain removes) and returns their directory and what
+// astropy read back.
 func writeAstropy(t *testing.T) (string, map[string]json.RawMessage) {
 	t.Helper()
 	py := pyref.Python(t, "astropy, numpy", "python3-astropy python3-numpy")
-	dir := t.TempDir()
-	var out map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(pyref.Run(t, py, astropyFiles, dir)), &out); err != nil {
-		t.Fatal(err)
+	astropyOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fits-astropy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		astropyDir = dir
+		if err := json.Unmarshal([]byte(pyref.Run(t, py, astropyFiles, dir)), &astropyOut); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if astropyOut == nil {
+		t.Fatal("the astropy files were not written")
 	}
-	return dir, out
+	return astropyDir, astropyOut
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if astropyDir != "" {
+		os.RemoveAll(astropyDir)
+	}
+	os.Exit(code)
 }
 
 // TestReadAstropy reads astropy-written images of every BITPIX: the values
@@ -336,9 +362,6 @@ func FuzzParse(f *testing.F) {
 	c.String("LONG", "abc&", "")
 	c.Real("CDELT1", 1, "")
 	f.Add(Float32Image(&c, []float32{1, 2, 3, 4}))
-	if b, err := os.ReadFile("testdata/seed.fits"); err == nil {
-		f.Add(b)
-	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := Parse("fuzz.fits", b)
 		if err != nil {

@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		t.Skip("the demo takes about a minute")
 	}
 	out := t.TempDir()
-	env := append(os.Environ(), "DEMO_GRID=32", "DEMO_SIMS=16", "DEMO_EPOCHS=2", "DEMO_OUT="+out, "BIN="+filepath.Join(out, "bin"))
+	env := append(os.Environ(), "DEMO_GRID=32", "DEMO_SIMS=16", "DEMO_EPOCHS=2", "DEMO_TRIALS=2", "DEMO_OUT="+out, "BIN="+filepath.Join(out, "bin"))
 	run := func() string {
 		cmd := exec.Command("bash", "demo.sh")
 		cmd.Env = env
@@ -82,6 +82,19 @@ func TestDemo(t *testing.T) {
 	if len(metrics.Tables[0].Rows) != 11 {
 		t.Errorf("%d classifiers in the report, want 11", len(metrics.Tables[0].Rows))
 	}
+	// The transfer study (3 fractions × 2 starts) and the search (2 trials, the winner on the
+	// holdout) are in the report.
+	if b, err := os.ReadFile(filepath.Join(out, "transfer", "transfer.csv")); err != nil || strings.Count(string(b), "\n") != 7 {
+		t.Errorf("transfer.csv: %v\n%s", err, b)
+	}
+	for _, f := range []string{"transfer_holdout.png", "transfer_curves.png", "search.png"} {
+		if !strings.Contains(string(html), `<img src="`+f+`"`) {
+			t.Errorf("the report does not show %s", f)
+		}
+	}
+	if !strings.Contains(string(html), "the winner against the default network on the holdout") {
+		t.Error("the report has no search winner against the default network")
+	}
 	protocols := false
 	for _, tb := range metrics.Tables {
 		if strings.HasPrefix(tb.Title, "CNN protocols") {
@@ -91,11 +104,22 @@ func TestDemo(t *testing.T) {
 	if !protocols || len(metrics.Headline) == 0 {
 		t.Errorf("no protocols table of three runs, or no headline: %+v", metrics)
 	}
-	for _, f := range []string{"cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-classify/reliability.png",
+	for _, f := range []string{"search/winner.json", "search/summary.csv", "cnn-classify/metrics.json", "cnn-classify/roc.png", "cnn-classify/sweep.png", "cnn-classify/reliability.png",
 		"cnn-image/metrics.json", "cnn-keras8/metrics.json", "cnn-regress/regress.png", "cnn-classify/saliency.png", "report/reliability.png", "report/zoom.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// predict, the autoencoder and realism on a holdout map and a synthetic one.
+	for _, name := range []string{"synthetic"} {
+		for _, f := range []string{"predictions.csv", "summary.json", "map.png", "realism.json"} {
+			if _, err := os.Stat(filepath.Join(out, "observe", name, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if strings.Count(stdout, "tiles' reconstruction errors at percentiles") != 2 || !strings.Contains(stdout, "the map is unlike the simulations") || strings.Count(stdout, "realism: cross-validated AUC") != 2 {
+		t.Errorf("the demo did not print predict's autoencoder check and realism for two maps:\n%s", stdout)
 	}
 	// A second run reuses the snapshots and the trained models.
 	simulated := func() int {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/turbindex/turbindex/sim/driver"
 )
 
 // maxRunning returns the largest number of simulations a task's log shows
@@ -53,6 +55,19 @@ func TestTaskParallel(t *testing.T) {
 	t.Logf("peak RSS: task of 8 rows at --parallel 2 %.1f MiB, one simulation %.1f MiB, ratio %.2f", float64(taskRSS)/(1<<20), float64(oneRSS)/(1<<20), ratio)
 	if ratio > 2.3 {
 		t.Errorf("task peak RSS %.2f times one simulation's, want at most 2.3", ratio)
+	}
+	// The estimate of two at once (set-ups taking turns, with checkpoints
+	// as sim task runs them) is within 25 % of the measured peak.
+	cfg := driver.Defaults()
+	cfg.Grid = 64
+	m2, err := cfg.EstimateMemory(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est := float64(m2.Concurrent(2)) / float64(taskRSS)
+	t.Logf("estimate for 2 at once %.1f MiB, ratio to the task's peak %.2f", float64(m2.Concurrent(2))/(1<<20), est)
+	if est < 0.75 || est > 1.25 {
+		t.Errorf("estimate for 2 at once %d B is not within 25%% of the task's peak RSS %d B", m2.Concurrent(2), taskRSS)
 	}
 }
 

@@ -138,12 +138,15 @@ func (t *task) plan(lim resources.Limits, mpiRun bool) error {
 		return nil
 	}
 	rows := len(t.rows)
-	fits := int(min(int64(rows), (lim.Memory-one.Base)/max(one.Total-one.Base, 1)))
+	// One simulation fits (checked above); each more adds its running
+	// memory, since set-ups take turns (see run).
+	fits := int(min(int64(rows), 1+(lim.Memory-one.Total)/max(one.Running, 1)))
+	each := fmt.Sprintf("%s for one, %s more for each other", resources.FormatBytes(one.Total-one.Base), resources.FormatBytes(one.Running))
 	why := "--parallel"
 	switch {
 	case t.parallel > 0:
 		if need := one.Concurrent(min(t.parallel, rows)); need > lim.Memory {
-			return lim.Fit(fmt.Sprintf("--parallel %d (%s each)", t.parallel, resources.FormatBytes(one.Total-one.Base)),
+			return lim.Fit(fmt.Sprintf("--parallel %d (%s)", t.parallel, each),
 				need, fmt.Sprintf("use --parallel %d or less, or allow more memory (--memory, sbatch --mem)", max(fits, 1)))
 		}
 	default:
@@ -151,12 +154,13 @@ func (t *task) plan(lim resources.Limits, mpiRun bool) error {
 		why = fmt.Sprintf("%d CPUs (%s) / %d rank%s per simulation", lim.CPUs, lim.CPUSource, t.ranks, plural(t.ranks))
 		if fits < min(t.parallel, rows) {
 			t.parallel = max(fits, 1)
-			why = fmt.Sprintf("memory: %s each, %s (%s)", resources.FormatBytes(one.Total-one.Base), resources.FormatBytes(lim.Memory), lim.MemorySource)
+			why = fmt.Sprintf("memory: %s; %s may be used (%s)", each, resources.FormatBytes(lim.Memory), lim.MemorySource)
 		}
 	}
 	t.parallel = min(t.parallel, rows)
 	t.log.Info("simulations at once", "parallel", t.parallel, "rows", rows, "why", why,
-		"memory_each", resources.FormatBytes(one.Total-one.Base), "memory_all", resources.FormatBytes(one.Concurrent(t.parallel)),
+		"memory_one", resources.FormatBytes(one.Total-one.Base), "memory_running", resources.FormatBytes(one.Running),
+		"memory_all", resources.FormatBytes(one.Concurrent(t.parallel)),
 		"may_use", resources.FormatBytes(lim.Memory), "memory_source", lim.MemorySource)
 	debug.SetMemoryLimit(lim.Memory)
 	return nil

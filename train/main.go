@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/cli"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/cnn/cuda"
@@ -208,7 +209,13 @@ func fitCmd(args []string, log *slog.Logger) error {
 	}
 	ctx, stop := cli.SignalContext()
 	defer stop()
+	// A run that fails before its first epoch is saved leaves nothing
+	// (no empty or config-only run directory); after it, --resume goes on.
+	undo := atomicfile.UndoMkdir(*out)
 	err = experiment.Fit(ctx, *out, cfg, experiment.FitOptions{Resume: *resume, Progress: os.Stderr, Log: log, LogInterval: *logEvery})
+	if _, herr := os.Stat(filepath.Join(*out, "history.csv")); err != nil && herr != nil {
+		undo()
+	}
 	if err == nil && *task == experiment.Autoencode {
 		fmt.Printf("%s: trained; history.csv, learning_curve.png, best.ae, recon-holdout.csv, autoencoder.json, recon_holdout.png\n", *out)
 	} else if err == nil {

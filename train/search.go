@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/turbindex/turbindex/internal/cli"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/search"
 )
@@ -42,15 +41,15 @@ func searchCmd(args []string, log *slog.Logger) error {
 	snaps := fs.String("snapshots", "", "snapshot `directory` (with --space)")
 	task := fs.String("task", experiment.Classify, "classify or regress (with --space)")
 	size := fs.Int("image-size", 0, "image side in pixels (0: N/2; with --space)")
-	perImage := fs.Bool("per-image", false, "standardise each image by itself (with --space)")
+	normalise := fs.String("normalise", string(dataset.TrainStats), "how images are scaled (as train fit --normalise; with --space)")
 	cache := fs.String("cache", "", "image cache `directory` (with --space)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and shuffling of every trial (with --space)")
 	logEvery := fs.Duration("log-every", 30*time.Second, "interval between progress log lines when not on a terminal")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return cli.Usage(errors.New("--out is required"))
+	if err := cli.Required(fs, "out"); err != nil {
+		return err
 	}
 	if *trial < 0 && *space == "" && !*summarise {
 		if id, ok := os.LookupEnv("SLURM_ARRAY_TASK_ID"); ok {
@@ -90,7 +89,11 @@ func searchCmd(args []string, log *slog.Logger) error {
 		if err != nil {
 			return cli.Usage(err)
 		}
-		setup := search.Setup{Task: *task, ImageSize: *size, PerImage: *perImage, Seed: *seed, Method: sp.Method}
+		norm, err := dataset.ParseNormalisation(*normalise)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("--normalise: %w", err))
+		}
+		setup := search.Setup{Task: *task, ImageSize: *size, Normalise: norm, Seed: *seed, Method: sp.Method}
 		for _, p := range []struct {
 			dst *string
 			src string
@@ -107,7 +110,7 @@ func searchCmd(args []string, log *slog.Logger) error {
 		fmt.Printf("%s: %d trials (%s); run them with train search --trial I --out %s, I = 0 … %d (slurm/submit.sh --search: one array task each)\n",
 			*out, len(ts), sp.Method, *out, len(ts)-1)
 	case *trial >= 0:
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+		ctx, stop := cli.SignalContext()
 		defer stop()
 		trained, err := search.RunTrial(ctx, *out, *trial, experiment.FitOptions{Progress: os.Stderr, Log: log, LogInterval: *logEvery})
 		if err != nil {

@@ -122,6 +122,15 @@ epochs = [2, 3]
 	if _, err := os.Stat(filepath.Join(out, "search.png")); err != nil {
 		t.Error(err)
 	}
+	results, w2, err := search.ReadSummary(out)
+	if err != nil || len(results) != 3 || w2.Trial != w.Trial {
+		t.Fatalf("ReadSummary: %d results, %+v, %v", len(results), w2, err)
+	}
+	for _, r := range results {
+		if (r.Rank == 1) != (r.Index == w.Trial) || r.Epochs != trials[r.Index].Epochs {
+			t.Errorf("summary row %+v (winner %d)", r, w.Trial)
+		}
+	}
 
 	// A signal (SLURM's --signal before the time limit) stops a trial after the epoch under way
 	// with exit status 3; running it again resumes it.

@@ -46,7 +46,7 @@ type Options struct {
 	// ImageSize is the common image side, pixels (0: the smallest grid's
 	// N/2, so that no campaign's images are magnified).
 	ImageSize int
-	Cache     string // image cache directory (optional)
+	Cache     string // image cache directory (optional; one subdirectory per grid, as ids repeat)
 	Out       string // report directory
 	Log       *slog.Logger
 }
@@ -69,6 +69,15 @@ type grid struct {
 	boxPc    float64
 	seeds    []uint64
 	spectrum map[string][2][]float64 // class → (k in 1/pc, mean power)
+}
+
+// cache returns the grid's image cache directory under dir ("" for none):
+// the campaigns share their ids, so each grid has its own.
+func (g *grid) cache(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, strconv.Itoa(g.n))
 }
 
 // Run performs the study.
@@ -113,7 +122,7 @@ func Run(o Options) ([]Cell, error) {
 	}
 	for _, g := range gs {
 		set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Size: size, Splits: []string{campaign.Holdout},
-			Classes: []string{campaign.Kolmogorov, campaign.Burgers}, Cache: o.Cache, Warn: func(s string) { log.Warn(s) }})
+			Classes: []string{campaign.Kolmogorov, campaign.Burgers}, Cache: g.cache(o.Cache), Warn: func(s string) { log.Warn(s) }})
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +134,7 @@ func Run(o Options) ([]Cell, error) {
 			}
 			g.labels, g.ids = append(g.labels, y), append(g.ids, im.Label.ID)
 		}
-		if g.spectrum, err = spectra(g, o.Cache, log); err != nil {
+		if g.spectrum, err = spectra(g, g.cache(o.Cache), log); err != nil {
 			return nil, err
 		}
 		log.Info("resolution: images and spectra", "grid", g.n, "holdout_images", len(g.holdout), "seconds", time.Since(t0).Seconds())

@@ -73,9 +73,12 @@ type Options struct {
 	// FWHMs in pixels, signal-to-noise ratios of log Σ, and background
 	// gradients in units of each image's σ(log Σ).
 	Beams, SNRs, Gradients []float64
-	Seed                   uint64
-	Log                    *slog.Logger
-	Progress               io.Writer // terminal for a progress bar over the study's stages (optional)
+	// Transfer is the directory of a `train transfer` study, Search that of
+	// a summarised `train search`; each adds its tables and figures.
+	Transfer, Search string
+	Seed             uint64
+	Log              *slog.Logger
+	Progress         io.Writer // terminal for a progress bar over the study's stages (optional)
 }
 
 // Defaults returns the study's default settings.
@@ -107,6 +110,8 @@ var stages = []stage{
 	{"zoom", (*state).zoom},
 	{"telescope", (*state).telescope},
 	{"debiasing", (*state).debias},
+	{"transfer learning", (*state).transfer},
+	{"hyper-parameter search", (*state).search},
 }
 
 // state is what the stages share.

@@ -160,3 +160,28 @@ func WriteBytes(path string, parts ...[]byte) error {
 		return nil
 	})
 }
+
+// UndoMkdir prepares for work that creates the directory dir (with
+// os.MkdirAll) and may fail: it finds the topmost of dir and its parents
+// that does not exist yet and returns a function that removes it, with
+// everything in it, so that a failed run leaves no directory a reader
+// could take for a result. When dir exists already the function does
+// nothing: what was there stays.
+func UndoMkdir(dir string) func() error {
+	var top string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		top = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return func() error {
+		if top == "" {
+			return nil
+		}
+		return os.RemoveAll(top)
+	}
+}

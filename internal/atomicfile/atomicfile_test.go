@@ -3,8 +3,10 @@ package atomicfile
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -37,5 +39,49 @@ func TestWrite(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 1 {
 		t.Errorf("left in the directory: %v", left)
+	}
+}
+
+func TestUndoMkdir(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "a", "b", "run")
+	undo := UndoMkdir(dir)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o666)
+	if err := undo(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(base); len(left) != 0 {
+		t.Errorf("left after undo: %v", left)
+	}
+	// An existing directory is left alone, content included.
+	os.WriteFile(filepath.Join(base, "keep"), []byte("x"), 0o666)
+	if err := UndoMkdir(base)(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "keep")); err != nil {
+		t.Errorf("undo of an existing directory removed its content: %v", err)
+	}
+}
+
+// TestWriteFullDisk writes more than a small tmpfs holds: the write fails
+// with ENOSPC and leaves nothing. It needs root (to mount the tmpfs).
+func TestWriteFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (the failing-writer case is in TestWrite)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	err := WriteBytes(filepath.Join(dir, "big.bin"), make([]byte, 1<<20))
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("write of 1 MiB into 200 KiB: %v, want ENOSPC", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -116,12 +117,17 @@ func AddResources(fs *flag.FlagSet) *Resources {
 }
 
 // Limits returns what this process may use: the detected limits, with the
-// memory of --memory when it was given.
+// memory of --memory when it was given. Where no memory limit can be read
+// at all (no cgroup, no SLURM variable, no /proc/meminfo: not Linux), the
+// memory is unbounded and its source says why, so that the commands still
+// run there; --memory then sets a budget.
 func (r *Resources) Limits() (resources.Limits, error) {
 	l, err := resources.Detect()
-	if r != nil && r.memory > 0 {
+	switch {
+	case r != nil && r.memory > 0:
 		l.Memory, l.MemorySource = r.memory, "--memory"
-		return l, nil
+	case err != nil:
+		l.Memory, l.MemorySource = math.MaxInt64, "no limit found: "+err.Error()
 	}
-	return l, err
+	return l, nil
 }

@@ -8,7 +8,8 @@
 // (MemAvailable in /proc/meminfo), since a cgroup limit above what the
 // machine has free does not make more memory. The CPU count is
 // SLURM_CPUS_PER_TASK where set, else the CPUs of the affinity mask, lowered
-// to a cgroup v2 CPU quota (cpu.max) when there is one.
+// to a cgroup v2 CPU quota (cpu.max) when there is one. DiskFree and
+// FitDisk do the same for the free space of a file system.
 package resources
 
 import (

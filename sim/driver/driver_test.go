@@ -1,7 +1,9 @@
 package driver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -251,5 +253,44 @@ func TestParamsJSON(t *testing.T) {
 func TestMaxCFL(t *testing.T) {
 	if got := hydro.MaxCFL([3]int{physics.MinGrid, physics.MinGrid, physics.MinGrid}); got != physics.MaxCFL {
 		t.Errorf("hydro.MaxCFL = %v, physics.MaxCFL = %v", got, physics.MaxCFL)
+	}
+}
+
+// TestParamsDocumented checks that docs/FORMAT.md's table of the params
+// sim writes lists exactly the keys of Config's JSON form, in its order.
+func TestParamsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "FORMAT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "### `params` of `sim`")
+	if !ok {
+		t.Fatal("docs/FORMAT.md has no section \"### `params` of `sim`\"")
+	}
+	table, _, _ = strings.Cut(table, "\n#")
+	var documented []string
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.Split(line, "|")[1]
+		for _, f := range strings.Split(first, ",") {
+			documented = append(documented, strings.Trim(strings.TrimSpace(f), "`"))
+		}
+	}
+	// The keys of the JSON object, in order.
+	dec := json.NewDecoder(bytes.NewReader(params(Defaults())))
+	var keys []string
+	dec.Token() // {
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(documented, " ") != strings.Join(keys, " ") {
+		t.Errorf("docs/FORMAT.md documents params\n%v\nsim writes\n%v", documented, keys)
 	}
 }

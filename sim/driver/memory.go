@@ -18,12 +18,17 @@ type Memory struct {
 	Total int64
 	// Base is the part of Total that a process needs whatever it runs.
 	Base int64
+	// Running is the part of Total past the set-up: the peak of the time
+	// loop, checkpoints and the snapshot, all ranks, without Base.
+	Running int64
 }
 
 // Concurrent returns what one process needs to run n such simulations at
-// once: one base and n times the rest.
+// once when their set-ups (the initial conditions, often the peak) take
+// turns, as sim task runs them: one base, one simulation's peak and n−1
+// running simulations.
 func (m Memory) Concurrent(n int) int64 {
-	v := float64(m.Base) + float64(n)*float64(m.Total-m.Base)
+	v := float64(m.Total) + float64(max(n-1, 0))*float64(m.Running)
 	if v >= math.MaxInt64 {
 		return math.MaxInt64
 	}
@@ -76,7 +81,7 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 		return Memory{}, fieldError("ranks", c.Ranks, "%v", err)
 	}
 	cubes := float64(len(cubeNames(c)))
-	var worst, sum float64
+	var worst, sum, running float64
 	for r := range c.Ranks {
 		b := dec.Block(r)
 		padded, cells := float64(b.Len()), float64(b.Cells())
@@ -92,18 +97,19 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 			96*padded + ghosts,        // time loop
 			96*padded + 8*cubes*cells, // snapshot
 		}
-		if c.Problem == "turbulence" {
-			phases = append(phases, 32*padded+144*slab+24*cells)
-		}
 		if checkpoint {
 			phases = append(phases, 96*padded+32*cells)
 		}
 		if r == 0 {
 			phases[2] += 3 * n * n * (4 + 8 + 4) // maps, column sums, their message
 		}
+		running += slices.Max(phases[1:]) + rankBase
+		if c.Problem == "turbulence" {
+			phases = append(phases, 32*padded+144*slab+24*cells)
+		}
 		peak := slices.Max(phases) + rankBase
 		worst = max(worst, peak)
 		sum += peak
 	}
-	return Memory{PerRank: int64(processBase + worst), Total: int64(processBase + sum), Base: processBase}, nil
+	return Memory{PerRank: int64(processBase + worst), Total: int64(processBase + sum), Base: processBase, Running: int64(running)}, nil
 }

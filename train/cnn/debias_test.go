@@ -66,10 +66,24 @@ func (r refDebias) losses(x []float64, y, nu []float32) (lc, ln float64) {
 	}
 	w, b := r.params[len(r.params)-2], r.params[len(r.params)-1]
 	d := len(emb) / r.n
+	// The head reads the embedding standardised over the batch.
+	std := make([]float64, len(emb))
+	for f := range d {
+		var m, v float64
+		for i := range r.n {
+			m += emb[i*d+f] / float64(r.n)
+		}
+		for i := range r.n {
+			v += (emb[i*d+f] - m) * (emb[i*d+f] - m) / float64(r.n)
+		}
+		for i := range r.n {
+			std[i*d+f] = (emb[i*d+f] - m) / math.Sqrt(v+batchStdEps)
+		}
+	}
 	for i := range r.n {
 		s := b[0]
 		for f := range d {
-			s += emb[i*d+f] * w[f]
+			s += std[i*d+f] * w[f]
 		}
 		e := s - float64(nu[i])
 		ln += e * e
@@ -85,8 +99,8 @@ func (r refDebias) losses(x []float64, y, nu []float32) (lc, ln float64) {
 // in the reversal fails it; so does a head that does not see the embedding.
 func TestGradientReversal(t *testing.T) {
 	cases := []Config{
-		{Task: TaskClassify, ImageSize: 8, Filters: []int{2, 2}, Dense: []int{5, 4}, Dropout: 0.25, LearnRate: 1e-3, Batch: 3, Seed: 21, Debias: true, DebiasLambda: 0.7},
-		{Task: TaskClassify, ImageSize: 9, Filters: []int{3}, Dense: nil, LearnRate: 1e-3, Batch: 2, Seed: 22, Debias: true, DebiasLambda: 2.5},
+		{Task: TaskClassify, ImageSize: 8, Filters: []int{2, 2}, Dense: []int{5, 4}, Dropout: 0.25, LearnRate: 1e-3, Batch: 6, Seed: 21, Debias: true, DebiasLambda: 0.7},
+		{Task: TaskClassify, ImageSize: 9, Filters: []int{3}, Dense: nil, LearnRate: 1e-3, Batch: 5, Seed: 22, Debias: true, DebiasLambda: 2.5},
 		{Task: TaskRegress, ImageSize: 10, Filters: []int{2, 2}, Dense: []int{6}, Dropout: 0.5, LearnRate: 1e-3, Batch: 4, Seed: 23, Debias: true, DebiasLambda: 0.3},
 	}
 	for _, kind := range gemmKinds() {
@@ -98,6 +112,10 @@ func TestGradientReversal(t *testing.T) {
 	}
 }
 
+// reversalCheck runs the check of one configuration. Batches are of 5 or
+// more images: over 2 or 3 a unit's spread can be tiny, and the
+// standardisation then magnifies the float32 rounding of the embedding
+// beyond the tolerance.
 func reversalCheck(t *testing.T, cfg Config) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 5))
 	m, err := New(cfg)

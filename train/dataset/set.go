@@ -127,7 +127,8 @@ func (s *Set) Sims() map[string][]int {
 // Load fails, naming the row, file and value at fault, on an unknown split or
 // class, a requested split with no simulation, a duplicate id, a missing
 // snapshot, header parameters that differ from the row's, a missing Σ map,
-// or images of mixed size.
+// or images of mixed size. Every snapshot is checked first (Check), so
+// that all the unusable ones are reported in one error before any decoding.
 func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 	rows, err := selectRows(m, opt)
 	if err != nil {
@@ -136,16 +137,19 @@ func Load(m *campaign.Manifest, snapdir string, opt Options) (*Set, error) {
 	if opt.Size < 0 {
 		return nil, fmt.Errorf("image size %d: want ≥ 0 (0: N/2)", opt.Size)
 	}
-	if opt.Cache != "" {
-		if err := os.MkdirAll(opt.Cache, 0o755); err != nil {
-			return nil, fmt.Errorf("cache directory: %w", err)
-		}
+	if err := Check(m, snapdir, rows, opt); err != nil {
+		return nil, err
 	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(rows))
+	if opt.Cache != "" {
+		if err := os.MkdirAll(opt.Cache, 0o755); err != nil {
+			return nil, fmt.Errorf("cache directory: %w", err)
+		}
+	}
 
 	type result struct {
 		i     int

@@ -242,7 +242,11 @@ func (s *PredictSummary) Text() string {
 		} else {
 			for _, c := range slices.Sorted(mapsKeys(h.PerClass)) {
 				cs := h.PerClass[c]
-				fmt.Fprintf(&b, "holdout %s simulations (%d): per-simulation P(Burgers) %.3g ± %.3g (sd)\n", c, cs.Simulations, cs.Mean, cs.Std)
+				spread := fmt.Sprintf("± %.3g (sd)", cs.Std)
+				if cs.Simulations < 2 {
+					spread = "(one simulation: no spread to measure)"
+				}
+				fmt.Fprintf(&b, "holdout %s simulations (%d): per-simulation P(Burgers) %.3g %s\n", c, cs.Simulations, cs.Mean, spread)
 			}
 		}
 	}

@@ -179,20 +179,9 @@ func Realism(dir, mapPath string, opt RealismOptions) (*RealismResult, error) {
 	if len(tiles) < 2 {
 		return nil, fmt.Errorf("%s: %d tile: cross-validation needs at least 2 map tiles (a map of at least %d × %d pixels of %.4g pc)", mapPath, len(tiles), cfg.ImageSize*3/2, cfg.ImageSize, runPc)
 	}
-	sc := cfg
-	data, err := rawSplits(&sc, []string{campaign.Train}, warner(opt.Log))
+	sims, err := realismSims(&cfg, opt.Log)
 	if err != nil {
 		return nil, err
-	}
-	var sims []dataset.Image
-	for _, im := range data[campaign.Train] {
-		if im.Label.Flip == 0 { // flips are mirror copies: the features are the same
-			sims = append(sims, im)
-		}
-	}
-	const maxSim = 3000
-	if len(sims) > maxSim {
-		sims = subset(sims, maxSim, cfg.Seed)
 	}
 	var ids []string
 	bySim := map[string][][]float64{}
@@ -250,6 +239,47 @@ func Realism(dir, mapPath string, opt RealismOptions) (*RealismResult, error) {
 	}
 	js, _ := json.MarshalIndent(res, "", "  ")
 	return res, writeFile(filepath.Join(opt.Out, "realism.json"), append(js, '\n'))
+}
+
+// RealismMaxSims bounds the training simulations realism compares a map
+// with (their 12 unflipped images each), and so its memory.
+const RealismMaxSims = 48
+
+// realismSims returns the unflipped training images (log10 Σ) of up to
+// RealismMaxSims training simulations of the run's classes, spread evenly
+// over the manifest.
+func realismSims(cfg *Config, log *slog.Logger) ([]dataset.Image, error) {
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	classes := classesFor(cfg.Task)
+	var rows []campaign.Row
+	for _, r := range m.Rows {
+		if r.Split == campaign.Train && slices.Contains(classes, r.Class) {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) > RealismMaxSims {
+		picked := make([]campaign.Row, RealismMaxSims)
+		for i := range picked {
+			picked[i] = rows[i*len(rows)/RealismMaxSims]
+		}
+		rows = picked
+	}
+	sub := *m
+	sub.Rows = rows
+	set, err := dataset.Load(&sub, cfg.Snapshots, dataset.Options{Size: cfg.ImageSize, Splits: []string{campaign.Train}, Classes: classes, Cache: cfg.Cache, Warn: warner(log)})
+	if err != nil {
+		return nil, err
+	}
+	var sims []dataset.Image
+	for _, im := range set.Images {
+		if im.Label.Flip == 0 { // flips are mirror copies: the features are the same
+			sims = append(sims, dataset.Image{Size: im.Size, Pix: slices.Clone(im.Pix), Label: im.Label})
+		}
+	}
+	return sims, nil
 }
 
 // Text is the result for people.

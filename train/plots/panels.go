@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"fmt"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -54,6 +55,25 @@ func Panels(path string, panels []Panel, cols int, ylabel string) error {
 		if pn.Labels != nil {
 			p.X.Tick.Marker = categoryTicks(pn.Labels)
 			p.X.Min, p.X.Max = -0.5, float64(len(pn.Labels))-0.5
+		} else {
+			// Room around the points, also when they all share one value.
+			xlo, xhi := pn.X[0], pn.X[0]
+			for _, x := range pn.X {
+				xlo, xhi = min(xlo, x), max(xhi, x)
+			}
+			if pn.Log {
+				f := math.Max(math.Pow(xhi/xlo, 0.08), 1.25)
+				p.X.Min, p.X.Max = xlo/f, xhi*f
+				if xlo == xhi {
+					p.X.Tick.Marker = categoryTicksAt{xlo}
+				}
+			} else {
+				pad := 0.08 * (xhi - xlo)
+				if pad == 0 {
+					pad = math.Max(0.25*math.Abs(xlo), 0.5)
+				}
+				p.X.Min, p.X.Max = xlo-pad, xhi+pad
+			}
 		}
 		p.Add(scatter(xys(pn.X, pn.Y), withAlpha(seriesColor(0), 0xc0), vg.Points(3)))
 		if h := pn.Highlight; h >= 0 && h < len(pn.X) {
@@ -90,6 +110,17 @@ func (ct categoryTicks) Ticks(min, max float64) []plot.Tick {
 	var ts []plot.Tick
 	for i, l := range ct {
 		ts = append(ts, plot.Tick{Value: float64(i), Label: l})
+	}
+	return ts
+}
+
+// categoryTicksAt labels the given values only (a log axis around one value).
+type categoryTicksAt []float64
+
+func (ct categoryTicksAt) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for _, v := range ct {
+		ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprint(v)})
 	}
 	return ts
 }

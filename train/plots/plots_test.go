@@ -177,6 +177,13 @@ func figures() map[string]func(path string) error {
 		},
 		"images":  func(p string) error { return ImageGrid(p, imgs, size, titles, 4) },
 		"network": func(p string) error { return Network(p, layers) },
+		"panels": func(p string) error {
+			return Panels(p, []Panel{
+				{Title: "learning rate", X: []float64{1e-4, 1e-3, 3e-3}, Y: []float64{0.8, 0.9, 0.85}, Log: true, Highlight: 1},
+				{Title: "batch", X: []float64{32, 32, 32}, Y: []float64{0.8, 0.9, 0.85}, Log: true, Highlight: 1},
+				{Title: "filters", X: []float64{0, 1, 1}, Y: []float64{0.8, 0.9, 0.85}, Labels: []string{"8-16", "16-32"}, Highlight: -1},
+			}, 2, "validation accuracy")
+		},
 	}
 }
 
@@ -294,6 +301,9 @@ func TestBadInput(t *testing.T) {
 		"histogram bins":      Histogram(path, map[string][]float64{"x": {1}}, 0, "", ""),
 		"histogram empty":     Histogram(path, map[string][]float64{"x": {}}, 10, "", ""),
 		"images none":         ImageGrid(path, nil, 4, nil, 1),
+		"panels none":         Panels(path, nil, 2, ""),
+		"panels log zero":     Panels(path, []Panel{{X: []float64{0}, Y: []float64{1}, Log: true}}, 1, ""),
+		"panels lengths":      Panels(path, []Panel{{X: []float64{1}, Y: []float64{1, 2}}}, 1, ""),
 		"images size":         ImageGrid(path, [][]float32{make([]float32, 15)}, 4, nil, 1),
 		"images cols":         ImageGrid(path, [][]float32{make([]float32, 16)}, 4, nil, 0),
 		"images titles":       ImageGrid(path, [][]float32{make([]float32, 16)}, 4, []string{"a", "b"}, 1),

@@ -17,6 +17,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
@@ -28,10 +29,12 @@ type Setup struct {
 	Snapshots string `json:"snapshots"` // absolute path of the snapshot directory
 	Cache     string `json:"cache,omitempty"`
 	ImageSize int    `json:"image_size"` // pixels; 0 = N/2
-	PerImage  bool   `json:"per_image"`
-	Seed      uint64 `json:"seed"` // initialisation, dropout and shuffling of every trial
-	Space     string `json:"space"`
-	Method    string `json:"method"`
+	// Normalise is how the images are scaled (dataset.Normalisation; ""
+	// means the training set's statistics).
+	Normalise dataset.Normalisation `json:"normalise,omitempty"`
+	Seed      uint64                `json:"seed"` // initialisation, dropout and shuffling of every trial
+	Space     string                `json:"space"`
+	Method    string                `json:"method"`
 }
 
 // A search directory holds search.json, trials.csv, the trial runs
@@ -177,7 +180,7 @@ func parseTrial(rec []string) (Trial, error) {
 // Config is the training run of trial t.
 func (s Setup) Config(t Trial) experiment.Config {
 	cfg := experiment.Config{Task: s.Task, Manifest: s.Manifest, Snapshots: s.Snapshots, Cache: s.Cache,
-		ImageSize: s.ImageSize, PerImage: s.PerImage, Epochs: t.Epochs, Seed: s.Seed}
+		ImageSize: s.ImageSize, Normalise: s.Normalise, Epochs: t.Epochs, Seed: s.Seed}
 	cfg.CNN = cnn.DefaultConfig(s.Task, s.ImageSize)
 	cfg.CNN.Filters, cfg.CNN.Dense = slices.Clone(t.Filters), slices.Clone(t.Dense)
 	cfg.CNN.Dropout, cfg.CNN.LearnRate, cfg.CNN.Batch, cfg.CNN.Seed = t.Dropout, t.LR, t.Batch, s.Seed

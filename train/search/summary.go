@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -187,8 +188,8 @@ func figure(dir, task string, results []Result, best int) error {
 	panels := []plots.Panel{
 		num("learning rate", true, func(r Result) float64 { return r.LR }),
 		num("dropout", false, func(r Result) float64 { return r.Dropout }),
-		cat("filters", func(r Result) string { return strings.ReplaceAll(joinInts(r.Filters), " ", "-") }),
-		cat("dense", func(r Result) string { return orNone(strings.ReplaceAll(joinInts(r.Dense), " ", "-")) }),
+		cat("filters", func(r Result) string { return Layers(r.Filters) }),
+		cat("dense", func(r Result) string { return Layers(r.Dense) }),
 		num("batch", true, func(r Result) float64 { return float64(r.Batch) }),
 		num("epochs", false, func(r Result) float64 { return float64(r.Epochs) }),
 	}
@@ -222,3 +223,62 @@ func cmpLayers(a, b string) int {
 	}
 	return strings.Compare(a, b)
 }
+
+// ReadSummary reads the summary.csv and winner.json that Summarise wrote
+// into the search directory dir.
+func ReadSummary(dir string) ([]Result, *Winner, error) {
+	_, trials, err := ReadPlan(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, winnerFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("search %s is not summarised (train search --summarise --out %s): %w", dir, dir, err)
+	}
+	var w Winner
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	path = filepath.Join(dir, summaryFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = len(trialsHeader) + 5
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) != len(trials)+1 {
+		return nil, nil, fmt.Errorf("%s: %d trials, the plan has %d", path, len(recs)-1, len(trials))
+	}
+	var out []Result
+	for i, rec := range recs[1:] {
+		t, err := parseTrial(rec[:len(trialsHeader)])
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
+		}
+		res := Result{Trial: t}
+		var errs []error
+		for j, p := range []*float64{&res.ValLoss, &res.ValScore, &res.Seconds} {
+			*p, err = strconv.ParseFloat(rec[len(trialsHeader)+1+j], 64)
+			errs = append(errs, err)
+		}
+		res.BestEpoch, err = strconv.Atoi(rec[len(trialsHeader)])
+		errs = append(errs, err)
+		res.Rank, err = strconv.Atoi(rec[len(trialsHeader)+4])
+		errs = append(errs, err)
+		if err := errors.Join(errs...); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
+		}
+		out = append(out, res)
+	}
+	return out, &w, nil
+}
+
+// Layers formats layer widths as in the summary's figure: "16-32-64-64",
+// "none" for no layer.
+func Layers(widths []int) string { return orNone(strings.ReplaceAll(joinInts(widths), " ", "-")) }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/turbindex/turbindex/fits"
@@ -127,6 +128,16 @@ var (
 
 // Read reads the FITS map at path as opt says.
 func Read(path string, opt Options) (*Map, error) {
+	if opt.MaxValues > 0 {
+		// The whole file is read into memory: bound it before reading.
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
+		if limit := 8*int64(opt.MaxValues) + 64<<20; st.Size() > limit {
+			return nil, fmt.Errorf("%s: %d MB, more than the %d MB this reads (%d values of 8 bytes and 64 MB of other HDUs): crop the map or extract its HDU", path, st.Size()>>20, limit>>20, opt.MaxValues)
+		}
+	}
 	f, err := fits.ReadFile(path)
 	if err != nil {
 		return nil, err

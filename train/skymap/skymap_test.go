@@ -3,7 +3,10 @@ package skymap
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
+
+	"github.com/turbindex/turbindex/analysis/spectrum"
 )
 
 // TestUnits checks the conversions against numbers worked out by hand:
@@ -125,5 +128,39 @@ func TestTiles(t *testing.T) {
 	}
 	if _, _, err := Tiles(m, 10, 0.1); !errors.Is(err, ErrTooSmall) {
 		t.Errorf("9 × 13 map, tile 10: %v", err)
+	}
+}
+
+// TestSynthetic: the synthetic field has the asked power-spectrum slope
+// (measured with the analysis' power spectrum of log Σ), spread and mean;
+// point sources raise the maximum.
+func TestSynthetic(t *testing.T) {
+	for _, slope := range []float64{2.5, 3.5} {
+		m, err := Synthetic(SyntheticOptions{Size: 128, PixelPc: 0.1, Slope: slope, SigmaDex: 0.3, MeanSig: 0.02, Seed: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := make([]float32, len(m.Sigma))
+		var mean, ss float64
+		for i, v := range m.Sigma {
+			l[i] = float32(math.Log10(v))
+			mean += float64(l[i]) / float64(len(l))
+		}
+		for _, v := range l {
+			ss += (float64(v) - mean) * (float64(v) - mean)
+		}
+		if sd := math.Sqrt(ss / float64(len(l))); math.Abs(sd-0.3) > 1e-4 || math.Abs(mean-math.Log10(0.02)) > 1e-4 {
+			t.Errorf("slope %g: log Σ mean %.5f sd %.5f, want %.5f and 0.3", slope, mean, sd, math.Log10(0.02))
+		}
+		got, err := spectrum.Slope(l, 128, spectrum.Options{KMin: 2, KMax: 32})
+		if err != nil || math.Abs(got+slope) > 0.3 {
+			t.Errorf("slope %g: measured power-spectrum slope %.3f (%v)", slope, got, err)
+		}
+	}
+	plain, _ := Synthetic(SyntheticOptions{Size: 64, PixelPc: 0.1, Slope: 3, SigmaDex: 0.1, MeanSig: 0.02, Seed: 4})
+	src, _ := Synthetic(SyntheticOptions{Size: 64, PixelPc: 0.1, Slope: 3, SigmaDex: 0.1, MeanSig: 0.02, Seed: 4, Sources: 5, Contrast: 10})
+	maxOf := func(m *Map) float64 { return slices.Max(m.Sigma) }
+	if maxOf(src) < 3*maxOf(plain) {
+		t.Errorf("sources of contrast 10 raise the maximum from %g to %g only", maxOf(plain), maxOf(src))
 	}
 }
