@@ -25,6 +25,8 @@ import skimage
 from skimage.feature import hog
 from skimage.io import imread, imsave
 
+from cpuinfo import cpu
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -79,17 +81,6 @@ def run(a, tmp):
         print("pair %d: analysis hog 1 worker %.1f, %d workers %.1f per core; scikit-image loop %.1f; ratio %.1f×" % (p + 1, g1, cores, gn, s1, g1 / s1))
     r = sorted(g / s for g, s, _ in rows)
     print("ratio analysis hog / scikit-image, one core: min %.1f median %.1f max %.1f over %d pairs" % (r[0], r[len(r) // 2], r[-1], len(r)))
-
-
-def cpu():
-    model, flags = "?", []
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name") and model == "?":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = [x for x in line.split(":", 1)[1].split() if x.startswith(("avx", "fma"))]
-    return "%s (%s)" % (model, " ".join(flags))
 
 
 if __name__ == "__main__":

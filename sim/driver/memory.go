@@ -50,11 +50,14 @@ const (
 // rarely runs within a phase):
 //
 //   - set-up (turbulence): the conserved fields (4 float64 per padded
-//     cell), the three complex spectra of a slab, the transpose buffers, the
-//     velocity slab and the slab-to-block exchange: 32 B per padded cell,
-//     144 B per slab cell and 24 B per block cell;
-//   - time loop: conserved, predicted and primitive fields, 96 B per padded
-//     cell, and the ghost-exchange buffers;
+//     cell), the three complex spectra of a slab, the transpose's row
+//     buffer and the velocity slab (88 B per slab cell), and the parts that
+//     travel to other ranks, sent and received (in the transposes 32 B per
+//     slab cell, in the slab-to-block move 48 B per block cell, times the
+//     share (r−1)/r that is not a rank's own);
+//   - time loop: conserved, predicted and primitive fields, 88 B per padded
+//     cell (96 B at order 1, which keeps its own primitive density), and
+//     the ghost-exchange buffers;
 //   - checkpoint: the loop's fields and the packed block, 32 B per cell;
 //   - snapshot: the loop's fields, each cube field as float32 and its
 //     compressed copy (8 B per cell and field), and on rank 0 the Σ maps.
@@ -81,6 +84,11 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 		return Memory{}, fieldError("ranks", c.Ranks, "%v", err)
 	}
 	cubes := float64(len(cubeNames(c)))
+	loop := 88.0 // bytes per padded cell in the time loop
+	if c.Order == 1 {
+		loop = 96
+	}
+	away := float64(c.Ranks-1) / float64(c.Ranks) // the share of a slab that travels
 	var worst, sum, running float64
 	for r := range c.Ranks {
 		b := dec.Block(r)
@@ -93,19 +101,19 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 			ghosts += 2 * 8 * 4 * mesh.Ghost * padded / float64(p[d]) // send and receive
 		}
 		phases := []float64{
-			32 * padded,               // set-up of any problem
-			96*padded + ghosts,        // time loop
-			96*padded + 8*cubes*cells, // snapshot
+			32 * padded,                 // set-up of any problem
+			loop*padded + ghosts,        // time loop
+			loop*padded + 8*cubes*cells, // snapshot
 		}
 		if checkpoint {
-			phases = append(phases, 96*padded+32*cells)
+			phases = append(phases, loop*padded+32*cells)
 		}
 		if r == 0 {
 			phases[2] += 3 * n * n * (4 + 8 + 4) // maps, column sums, their message
 		}
 		running += slices.Max(phases[1:]) + rankBase
 		if c.Problem == "turbulence" {
-			phases = append(phases, 32*padded+144*slab+24*cells)
+			phases = append(phases, 32*padded+(88+32*away)*slab+48*away*cells)
 		}
 		peak := slices.Max(phases) + rankBase
 		worst = max(worst, peak)

@@ -15,7 +15,9 @@ import (
 // BenchmarkStep times one full VL2 step (predictor, corrector, both ghost
 // exchanges and the time-step reduction) of a turbulent box and reports
 // zone-cycles per second and per second per core (cells × steps / s / ranks,
-// each rank running on its own core).
+// each rank running on its own core), and per CPU second of the process
+// (Mzc/cpu-s: what Athena++ calls zone-cycles/cpu_second; on a shared
+// machine it does not count the time the process waited for a core).
 func BenchmarkStep(b *testing.B) {
 	for _, tc := range []struct{ n, ranks int }{{64, 1}, {128, 1}, {64, 2}, {128, 2}} {
 		b.Run(fmt.Sprintf("N%d/ranks%d", tc.n, tc.ranks), func(b *testing.B) {
@@ -46,6 +48,7 @@ func BenchmarkStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
+			cpu0 := cpuSeconds()
 			err = world.Run(func(c comm.Comm) error {
 				s := solvers[c.Rank()]
 				for range b.N {
@@ -62,9 +65,40 @@ func BenchmarkStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			cpu := cpuSeconds() - cpu0
 			zc := float64(tc.n*tc.n*tc.n) * float64(b.N) / b.Elapsed().Seconds()
+			if cpu > 0 {
+				b.ReportMetric(float64(tc.n*tc.n*tc.n)*float64(b.N)/cpu/1e6, "Mzc/cpu-s")
+			}
 			b.ReportMetric(zc/1e6, "Mzc/s")
 			b.ReportMetric(zc/1e6/float64(tc.ranks), "Mzc/s/core")
 		})
+	}
+}
+
+// BenchmarkStream is STREAM's triad a[i] = b[i] + s·c[i] on three arrays of
+// 32 MiB each (well beyond the caches), in Go, on one core: the memory
+// bandwidth a streaming kernel can reach here, counted as STREAM does
+// (24 bytes per element; the write-allocate read of a is not counted), per
+// second of wall time and per CPU second of the process.
+// Compare it with BenchmarkStep's bytes per zone-cycle (docs/SCALING.md).
+func BenchmarkStream(b *testing.B) {
+	const n = 1 << 22
+	x, y, z := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range y {
+		y[i], z[i] = float64(i), float64(n-i)
+	}
+	b.SetBytes(24 * n)
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		s := float64(i%7) + 0.5
+		for j := range x {
+			x[j] = y[j] + s*z[j]
+		}
+	}
+	b.ReportMetric(24*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(24*n*float64(b.N)/cpu/1e9, "GB/cpu-s")
 	}
 }

@@ -33,10 +33,14 @@ type kernels struct {
 	face func(linear bool, rho, u, v, w []float64, s, n int, fr, fu, fv, fw []float64)
 	// diff sets x[i] −= dtdx·(hi[i] − lo[i]) for i < n.
 	diff func(x, lo, hi []float64, dtdx float64, n int)
+	// diff3 is three diffs at once, with the result in dst: for i < n,
+	// dst[i] = ((src[i] − t[0]·(hi[0][i] − lo[0][i])) − t[1]·(…)) − t[2]·(…),
+	// the same bits as three diffs in turn. dst may be src.
+	diff3 func(dst, src []float64, lo, hi [3][]float64, t [3]float64, n int)
 }
 
 // goKernels are the pure-Go row kernels, the reference for the vector ones.
-var goKernels = kernels{name: "go", prim: primGo, face: faceGo, diff: diffGo}
+var goKernels = kernels{name: "go", prim: primGo, face: faceGo, diff: diffGo, diff3: diff3Go}
 
 // defaultKernels returns the vector kernels where the CPU has them and the
 // environment does not forbid them, else the pure-Go ones.
@@ -93,6 +97,16 @@ func diffGo(x, lo, hi []float64, dtdx float64, n int) {
 	x, lo, hi = x[:n], lo[:n], hi[:n]
 	for i := range x {
 		x[i] -= float64(dtdx * (hi[i] - lo[i]))
+	}
+}
+
+func diff3Go(dst, src []float64, lo, hi [3][]float64, t [3]float64, n int) {
+	dst, src = dst[:n], src[:n]
+	x0, x1, y0, y1, z0, z1 := lo[0][:n], hi[0][:n], lo[1][:n], hi[1][:n], lo[2][:n], hi[2][:n]
+	for i := range dst {
+		x := src[i] - float64(t[0]*(x1[i]-x0[i]))
+		x -= float64(t[1] * (y1[i] - y0[i]))
+		dst[i] = x - float64(t[2]*(z1[i]-z0[i]))
 	}
 }
 

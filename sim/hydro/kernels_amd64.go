@@ -21,13 +21,16 @@ func faceFirstAVX2(rho, u, v, w *float64, s, n int, fr, fu, fv, fw *float64)
 //go:noescape
 func diffAVX2(x, lo, hi *float64, dtdx float64, n int)
 
+//go:noescape
+func diff3AVX2(dst, src, x0, x1, y0, y1, z0, z1 *float64, t *[3]float64, n int)
+
 // vectorKernels returns the AVX2 kernels when the CPU (and the OS) support
 // AVX2.
 func vectorKernels() (kernels, bool) {
 	if !cpu.X86.HasAVX2 {
 		return kernels{}, false
 	}
-	return kernels{name: "avx2", prim: primVec, face: faceVec, diff: diffVec}, true
+	return kernels{name: "avx2", prim: primVec, face: faceVec, diff: diffVec, diff3: diff3Vec}, true
 }
 
 // Each wrapper checks the lengths (so the assembly cannot read or write
@@ -69,4 +72,19 @@ func diffVec(x, lo, hi []float64, dtdx float64, n int) {
 		diffAVX2(&x[0], &lo[0], &hi[0], dtdx, m)
 	}
 	diffGo(x[m:], lo[m:], hi[m:], dtdx, n-m)
+}
+
+func diff3Vec(dst, src []float64, lo, hi [3][]float64, t [3]float64, n int) {
+	dst, src = dst[:n], src[:n]
+	for d := range 3 {
+		lo[d], hi[d] = lo[d][:n], hi[d][:n]
+	}
+	m := n &^ 3
+	if m > 0 {
+		diff3AVX2(&dst[0], &src[0], &lo[0][0], &hi[0][0], &lo[1][0], &hi[1][0], &lo[2][0], &hi[2][0], &t, m)
+	}
+	for d := range 3 {
+		lo[d], hi[d] = lo[d][m:], hi[d][m:]
+	}
+	diff3Go(dst[m:], src[m:], lo, hi, t, n-m)
 }

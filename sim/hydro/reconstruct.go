@@ -9,11 +9,18 @@ import "math"
 func mc(dm, dp float64) float64 {
 	// Branch-free: s is the sign of Δ−; if Δ+ has the other sign one of the
 	// candidates is negative and the clamp at zero gives a flat profile.
-	// minpd and maxpd are the vector instructions' min and max (kernels.go);
-	// maxpd(·, 0) makes a zero slope +0 and a NaN one 0.
+	// The vector kernels use the instructions' min and max (minpd, maxpd in
+	// kernels.go). Go's builtins agree with them except when a NaN is
+	// involved (a zero's sign does not survive the clamp at +0), and they
+	// compile without branches: use them, and the exact rules for a NaN.
 	s := math.Copysign(1, dm)
 	c := 0.5 * (dm + dp)
-	return s * maxpd(minpd(minpd(c*s, 2*dm*s), 2*dp*s), 0)
+	cs, ms, ps := c*s, 2*dm*s, 2*dp*s
+	m := max(min(cs, ms, ps), 0)
+	if m != m {
+		m = maxpd(minpd(minpd(cs, ms), ps), 0)
+	}
+	return s * m
 }
 
 // plm returns the reconstructed values on both sides of the face between

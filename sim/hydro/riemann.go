@@ -11,9 +11,10 @@ import "math"
 // Every operation is symmetric under mirroring (swap L and R, negate normal
 // velocities), so mirrored problems give mirrored results bit for bit.
 func llf(rl, ul, vl, wl, rr, ur, vr, wr float64) (fr, fu, fv, fw float64) {
-	// Products are rounded before they are added (no FMA) and max is the
-	// vector instruction's, so the assembly kernels give the same bits.
-	h := 0.5 * (maxpd(math.Abs(ul), math.Abs(ur)) + 1)
+	// Products are rounded before they are added (no FMA), so the assembly
+	// kernels give the same bits. Go's max and the vector one differ only
+	// for a NaN velocity, which makes every flux NaN either way.
+	h := 0.5 * (max(math.Abs(ul), math.Abs(ur)) + 1)
 	ml, mr := rl*ul, rr*ur // normal momentum = normal mass flux
 	fr = float64(0.5*(ml+mr)) - float64(h*(rr-rl))
 	fu = float64(0.5*((float64(ml*ul)+rl)+(float64(mr*ur)+rr))) - float64(h*(mr-ml))

@@ -41,28 +41,40 @@ func (Turbulence) Boundaries() [3]hydro.BoundaryKind { return periodic() }
 // that falls in that block, each component in turn, ordered z, y, x. The
 // density is uniform, so the momentum equals the velocity.
 func slabsToBlocks(c comm.Comm, dec mesh.Decomposition, slab *turbulence.Slab, u *hydro.Fields) error {
-	size, n := c.Size(), slab.N
-	mine := dec.Block(c.Rank())
-	sendCounts, recvCounts := make([]int, size), make([]int, size)
-	// The send buffer is sized first: growing it by append allocated
-	// about four times its size in discarded copies, the largest share of
-	// the set-up's peak memory.
-	sendTotal := 0
-	for q := range size {
-		b := dec.Block(q)
-		y0, y1 := max(slab.Y0, b.Start[1]), min(slab.Y1, b.Start[1]+b.Size[1])
-		if y0 < y1 {
-			sendCounts[q] = 3 * b.Size[2] * (y1 - y0) * b.Size[0]
-			sendTotal += sendCounts[q]
-		}
+	size, n, self := c.Size(), slab.N, c.Rank()
+	mine := dec.Block(self)
+	// overlap returns the rows [y0, y1) of block b that lie in the slab of
+	// rank q (ok false if none).
+	overlap := func(b mesh.Block, q int) (y0, y1 int, ok bool) {
+		qy0, qy1 := turbulence.SlabRange(n, size, q)
+		y0, y1 = max(qy0, b.Start[1]), min(qy1, b.Start[1]+b.Size[1])
+		return y0, y1, y0 < y1
 	}
-	send := make([]float64, 0, sendTotal)
+	// The part of my own slab in my own block is copied directly, below;
+	// the rest travels. Buffers are sized exactly before they are filled.
+	sendCounts, recvCounts := make([]int, size), make([]int, size)
+	total, recvTotal := 0, 0
 	for q := range size {
-		b := dec.Block(q)
-		y0, y1 := max(slab.Y0, b.Start[1]), min(slab.Y1, b.Start[1]+b.Size[1])
-		if y0 >= y1 {
+		if q == self {
 			continue
 		}
+		if y0, y1, ok := overlap(dec.Block(q), self); ok {
+			b := dec.Block(q)
+			sendCounts[q] = 3 * b.Size[2] * (y1 - y0) * b.Size[0]
+			total += sendCounts[q]
+		}
+		if y0, y1, ok := overlap(mine, q); ok {
+			recvCounts[q] = 3 * mine.Size[2] * (y1 - y0) * mine.Size[0]
+			recvTotal += recvCounts[q]
+		}
+	}
+	send := make([]float64, 0, total)
+	for q := range size {
+		if sendCounts[q] == 0 {
+			continue
+		}
+		b := dec.Block(q)
+		y0, y1, _ := overlap(b, self)
 		for _, v := range slab.V {
 			for z := b.Start[2]; z < b.Start[2]+b.Size[2]; z++ {
 				for y := y0; y < y1; y++ {
@@ -72,33 +84,27 @@ func slabsToBlocks(c comm.Comm, dec mesh.Decomposition, slab *turbulence.Slab, u
 			}
 		}
 	}
-	for q := range size {
-		qy0, qy1 := turbulence.SlabRange(n, size, q)
-		y0, y1 := max(qy0, mine.Start[1]), min(qy1, mine.Start[1]+mine.Size[1])
-		if y0 < y1 {
-			recvCounts[q] = 3 * mine.Size[2] * (y1 - y0) * mine.Size[0]
-		}
-	}
-	total := 0
-	for _, k := range recvCounts {
-		total += k
-	}
-	recv := make([]float64, total)
+	recv := make([]float64, recvTotal)
 	if err := c.Alltoallv(send, sendCounts, recv, recvCounts); err != nil {
 		return fmt.Errorf("turbulence: slabs to blocks: %w", err)
 	}
 	off := 0
 	for q := range size {
-		qy0, qy1 := turbulence.SlabRange(n, size, q)
-		y0, y1 := max(qy0, mine.Start[1]), min(qy1, mine.Start[1]+mine.Size[1])
-		if y0 >= y1 {
+		y0, y1, ok := overlap(mine, q)
+		if !ok {
 			continue
 		}
 		for d := range 3 {
 			for k := range mine.Size[2] {
 				for y := y0; y < y1; y++ {
 					at := mine.Index(0, y-mine.Start[1], k)
-					off += copy(u.M[d][at:at+mine.Size[0]], recv[off:off+mine.Size[0]])
+					row := u.M[d][at : at+mine.Size[0]]
+					if q == self {
+						from := slab.At(mine.Start[0], y, mine.Start[2]+k)
+						copy(row, slab.V[d][from:from+mine.Size[0]])
+						continue
+					}
+					off += copy(row, recv[off:off+mine.Size[0]])
 				}
 			}
 		}

@@ -123,35 +123,47 @@ func grow(b []complex128, n int) []complex128 {
 // y-slab [y−y0][z][x] by an all-to-all exchange. The result lives in
 // buf.lines until the next call.
 func transpose(c comm.Comm, n int, slab []complex128, z0, z1 int, buf *transposeBuffers) ([]complex128, error) {
-	size := c.Size()
-	y0, y1 := SlabRange(n, size, c.Rank())
+	size, self := c.Size(), c.Rank()
+	y0, y1 := SlabRange(n, size, self)
+	// My own block goes straight from slab to lines, below; only the
+	// others' travel through send and recv.
 	sendCounts, recvCounts := make([]int, size), make([]int, size)
-	buf.send = grow(buf.send, len(slab))
+	buf.send = grow(buf.send, len(slab)-(z1-z0)*(y1-y0)*n)
 	send := buf.send[:0]
+	nrecv := 0
 	for q := range size {
+		if q == self {
+			continue
+		}
 		qy0, qy1 := SlabRange(n, size, q)
 		qz0, qz1 := SlabRange(n, size, q)
 		sendCounts[q] = 2 * (z1 - z0) * (qy1 - qy0) * n
 		recvCounts[q] = 2 * (qz1 - qz0) * (y1 - y0) * n
+		nrecv += (qz1 - qz0) * (y1 - y0) * n
 		for p := range z1 - z0 {
 			send = append(send, slab[(p*n+qy0)*n:(p*n+qy1)*n]...)
 		}
 	}
-	buf.recv = grow(buf.recv, (y1-y0)*n*n)
+	buf.recv = grow(buf.recv, nrecv)
 	recv := buf.recv
 	if err := c.Alltoallv(floats(send), sendCounts, floats(recv), recvCounts); err != nil {
 		return nil, err
 	}
-	// recv holds, for each source q in turn, its planes z in [qz0, qz1) of
-	// my rows: reorder into [y][z][x].
-	buf.lines = grow(buf.lines, len(recv))
+	// recv holds, for each other source q in turn, its planes z in
+	// [qz0, qz1) of my rows: reorder into [y][z][x].
+	buf.lines = grow(buf.lines, (y1-y0)*n*n)
 	lines := buf.lines
 	off := 0
 	for q := range size {
 		qz0, qz1 := SlabRange(n, size, q)
 		for z := qz0; z < qz1; z++ {
 			for y := y0; y < y1; y++ {
-				copy(lines[((y-y0)*n+z)*n:((y-y0)*n+z+1)*n], recv[off:off+n])
+				dst := lines[((y-y0)*n+z)*n : ((y-y0)*n+z+1)*n]
+				if q == self {
+					copy(dst, slab[((z-z0)*n+y)*n:((z-z0)*n+y+1)*n])
+					continue
+				}
+				copy(dst, recv[off:off+n])
 				off += n
 			}
 		}

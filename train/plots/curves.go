@@ -127,8 +127,9 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 }
 
 // ROCCurves draws several ROC curves on one plot, with the chance
-// diagonal, and writes the figure to path as a PNG. The legend lists the
-// curves in increasing order of name, each with its area under the curve:
+// diagonal, and writes the figure to path as a PNG. The legend (in the
+// lower right corner, or beside the axes for more than three curves) lists
+// the curves in increasing order of name, each with its area under the curve:
 // aucs[name] if present, otherwise the trapezoid area of the curve
 // (metrics.ROCArea). Names of aucs without a curve are ignored.
 // ROCCurves returns an error if there is no curve, if a curve is empty or
@@ -169,9 +170,12 @@ func ROCCurves(path string, curves map[string][]metrics.ROCPoint, aucs map[strin
 		p.Legend.Add(fmt.Sprintf("%s (AUC %.3f)", name, auc), l)
 	}
 	p.Legend.Add("chance", diag)
-	placeLegend(p, false, false)
 	p.X.Min, p.X.Max = 0, 1
 	p.Y.Min, p.Y.Max = 0, 1
+	if len(names) > 3 { // in a corner the legend would hide curves
+		return savePlotLegendRight(path, p, 8*vg.Inch, 5*vg.Inch)
+	}
+	placeLegend(p, false, false)
 	return savePlot(path, p, 5.5*vg.Inch, 5*vg.Inch)
 }
 
