@@ -127,6 +127,14 @@ func EnsureFit(ctx context.Context, dir string, cfg Config, opt FitOptions) (boo
 	return true, Fit(ctx, dir, cfg, opt)
 }
 
+// allIfZero reads a training fraction, where 0 means all (1).
+func allIfZero(f float64) float64 {
+	if f == 0 {
+		return 1
+	}
+	return f
+}
+
 // differs says how the run saved differs from the run cfg asks for, or "".
 func differs(saved, cfg Config) string {
 	a, b := saved.CNN, cfg.CNN
@@ -140,7 +148,7 @@ func differs(saved, cfg Config) string {
 		return fmt.Sprintf("image size %d, not %d", saved.ImageSize, cfg.ImageSize)
 	case saved.InitFrom != cfg.InitFrom:
 		return fmt.Sprintf("initialised from %q, not %q", saved.InitFrom, cfg.InitFrom)
-	case saved.TrainFraction != cfg.TrainFraction:
+	case allIfZero(saved.TrainFraction) != allIfZero(cfg.TrainFraction):
 		return fmt.Sprintf("train fraction %v, not %v", saved.TrainFraction, cfg.TrainFraction)
 	case saved.normalisation() != cfg.normalisation():
 		return fmt.Sprintf("normalisation %s, not %s", saved.normalisation(), cfg.normalisation())
