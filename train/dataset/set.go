@@ -243,6 +243,10 @@ func eachRow(rows []campaign.Row, opt Options, fn func(i int, warn func(string))
 	return warnings, nil
 }
 
+// Rows returns the rows of m that opt's splits and classes choose, in
+// manifest order, checking the splits, the classes and the ids as Load does.
+func Rows(m *campaign.Manifest, opt Options) ([]campaign.Row, error) { return selectRows(m, opt) }
+
 // selectRows returns the rows of m that opt asks for, checking opt's splits
 // and classes and the uniqueness of ids.
 func selectRows(m *campaign.Manifest, opt Options) ([]campaign.Row, error) {

@@ -190,6 +190,24 @@ func openSplit(dir string, cfg *Config, split string, classes []string, log *slo
 	return s, nil
 }
 
+// checkSnapshots checks the snapshots of the given splits and classes at
+// once (dataset.Check).
+func checkSnapshots(dir string, cfg Config, splits, classes []string) error {
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return err
+	}
+	opt := dataset.Options{Size: cfg.ImageSize, Splits: splits, Classes: classes, Cache: cacheDir(dir, cfg)}
+	rows, err := dataset.Rows(m, opt)
+	if err != nil {
+		return fmt.Errorf("%s task: %w", cfg.Task, err)
+	}
+	if err := dataset.Check(m, cfg.Snapshots, rows, opt); err != nil {
+		return fmt.Errorf("%s task: %w", cfg.Task, err)
+	}
+	return nil
+}
+
 // loader returns how the run reads images: standardised with the training
 // statistics, or each by itself.
 func (cfg Config) loader() dataset.Loader {
@@ -283,6 +301,11 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 	}
 	if cfg.Debias != nil && cfg.Task != Classify {
 		return fmt.Errorf("--debias: only for the %s task", Classify)
+	}
+	// Every snapshot the run needs is checked before the first is read, so
+	// that one error lists all the missing and corrupt ones.
+	if err := checkSnapshots(dir, cfg, []string{campaign.Train, campaign.Test}, classesFor(cfg.Task)); err != nil {
+		return err
 	}
 	trainAll, err := openSplit(dir, &cfg, campaign.Train, classesFor(cfg.Task), opt.Log)
 	if err != nil {
