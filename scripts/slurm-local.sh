@@ -19,7 +19,7 @@
 #                        2–4 rank jobs fit on a 2-core machine; needs config_overrides)
 #   SLURM_LOCAL_TIMEOUT  seconds to wait for the node to become idle (default 30)
 #
-# The recipe and every pitfall behind it: ../shared/notes/local-slurm-and-mpi.md (section 3).
+# The pitfalls behind this recipe (requeue delay, time limits, array size): docs/PITFALLS.md.
 set -euo pipefail
 
 CONF=/etc/slurm/slurm.conf
