@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/sim/driver"
 )
 
@@ -16,7 +17,14 @@ import (
 // memory (bytes, from the kernel's rusage of the child) and its stderr.
 func peakRSS(t *testing.T, args ...string) (int64, string) {
 	t.Helper()
+	return peakRSSEnv(t, nil, args...)
+}
+
+// peakRSSEnv is peakRSS with env added to the child's environment.
+func peakRSSEnv(t *testing.T, env []string, args ...string) (int64, string) {
+	t.Helper()
 	cmd := exec.Command(simBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -27,23 +35,31 @@ func peakRSS(t *testing.T, args ...string) (int64, string) {
 
 // TestEstimateMemoryMatchesRSS compares the estimate of a simulation's
 // peak memory with the peak RSS of sim run at two sizes on one and two
-// ranks, with and without cube fields: within 25 %. The runs stop after a
-// step or two, since the peak is reached in the set-up, the first step or
-// the snapshot.
+// ranks, with and without cube fields, compressing with one CPU and with
+// up to eight (GOMAXPROCS, which sim lowers to the CPUs it may use; each
+// concurrent chunk holds a zstd encoder): within 25 %. The runs stop after a step or two, since the peak is reached in the
+// set-up, the first step or the snapshot.
 func TestEstimateMemoryMatchesRSS(t *testing.T) {
 	dir := t.TempDir()
+	lim, err := resources.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		grid, ranks int
 		fields      string
+		procs       int
 	}{
-		{32, 1, ""}, {32, 2, "density,velocity"}, {64, 1, "density,velocity"}, {64, 2, ""},
+		{32, 1, "", 1}, {32, 2, "density,velocity", 8}, {64, 1, "density,velocity", 1},
+		{64, 1, "density,velocity", 8}, {64, 2, "", 4}, {96, 1, "density,velocity", 8},
 	} {
 		cfg := driver.Defaults()
 		cfg.Grid, cfg.Ranks = tc.grid, tc.ranks
 		if tc.fields != "" {
 			cfg.Fields = strings.Split(tc.fields, ",")
 		}
-		m, err := cfg.EstimateMemory(false)
+		tc.procs = min(tc.procs, lim.CPUs)
+		m, err := cfg.EstimateMemoryOn(false, tc.procs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,12 +68,12 @@ func TestEstimateMemoryMatchesRSS(t *testing.T) {
 		if tc.fields != "" {
 			args = append(args, "--fields", tc.fields)
 		}
-		rss, _ := peakRSS(t, args...)
+		rss, _ := peakRSSEnv(t, []string{fmt.Sprintf("GOMAXPROCS=%d", tc.procs)}, args...)
 		ratio := float64(m.Total) / float64(rss)
-		t.Logf("%d³ on %d ranks, fields %q: estimate %.1f MiB, peak RSS %.1f MiB, ratio %.2f",
-			tc.grid, tc.ranks, tc.fields, float64(m.Total)/(1<<20), float64(rss)/(1<<20), ratio)
+		t.Logf("%d³ on %d ranks, fields %q, %d CPUs: estimate %.1f MiB, peak RSS %.1f MiB, ratio %.2f",
+			tc.grid, tc.ranks, tc.fields, tc.procs, float64(m.Total)/(1<<20), float64(rss)/(1<<20), ratio)
 		if ratio < 0.75 || ratio > 1.25 {
-			t.Errorf("%d³ on %d ranks: estimate %d B is not within 25%% of the peak RSS %d B", tc.grid, tc.ranks, m.Total, rss)
+			t.Errorf("%d³ on %d ranks, %d CPUs: estimate %d B is not within 25%% of the peak RSS %d B", tc.grid, tc.ranks, tc.procs, m.Total, rss)
 		}
 	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/sim/driver"
 )
 
@@ -98,9 +100,20 @@ func TestTaskChoosesParallel(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `parallel=3 rows=4 why="6 CPUs (SLURM_CPUS_PER_TASK) / 2 ranks per simulation"`) || maxRunning(out) > 3 {
 		t.Errorf("6 CPUs, 2 ranks each: exit %d\n%s", code, out)
 	}
-	// 16³ simulations need about 1.4 MiB each besides the process's 8 MiB:
-	// 11 MiB hold two at once, not four.
-	out, code = run([]string{"SLURM_CPUS_PER_TASK=4"}, "--outdir", filepath.Join(dir, "b"), "--memory", "11M")
+	// A budget between the estimates for two and for three at once (one
+	// CPU compressing, so that the encoders do not depend on this
+	// machine) holds two, not four.
+	man, err := campaign.ReadFile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := driver.Turbulence(man.Run(man.Rows[0]), "").EstimateMemoryOn(true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := fmt.Sprint((est.Concurrent(2) + est.Concurrent(3)) / 2)
+	one := []string{"GOMAXPROCS=1"}
+	out, code = run(append(one, "SLURM_CPUS_PER_TASK=4"), "--outdir", filepath.Join(dir, "b"), "--memory", two)
 	if code != 0 || !strings.Contains(out, `parallel=2 rows=4 why="memory: `) || maxRunning(out) > 2 {
 		t.Errorf("4 CPUs, memory for 2: exit %d\n%s", code, out)
 	}
@@ -108,13 +121,13 @@ func TestTaskChoosesParallel(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--parallel", "4", "--memory", "11M"}, "use --parallel 2 or less"},
-		{[]string{"--memory", "9M"}, "needs"},
+		{[]string{"--parallel", "4", "--memory", two}, "use --parallel 2 or less"},
+		{[]string{"--memory", fmt.Sprint(est.Total * 9 / 10)}, "needs"},
 		{[]string{"--parallel", "-1"}, "--parallel -1"},
 		{[]string{"--checkpoint-every", "1e300"}, "--checkpoint-every"},
 	} {
 		out := filepath.Join(dir, "never-"+strings.Join(tc.args, ""))
-		stdout, code := run(nil, append(tc.args, "--outdir", out)...)
+		stdout, code := run(one, append(tc.args, "--outdir", out)...)
 		if code != 2 || !strings.Contains(stdout, tc.want) || strings.Count(stdout, "\n") != 1 || strings.Contains(stdout, "goroutine") {
 			t.Errorf("%v: exit %d, %q; want one line with %q and exit status 2", tc.args, code, stdout, tc.want)
 		}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/turbindex/turbindex/internal/resources"
@@ -121,8 +122,16 @@ func AddResources(fs *flag.FlagSet) *Resources {
 // at all (no cgroup, no SLURM variable, no /proc/meminfo: not Linux), the
 // memory is unbounded and its source says why, so that the commands still
 // run there; --memory then sets a budget.
+//
+// It also bounds the Go scheduler by the CPUs found: Go follows the
+// affinity mask and a cgroup quota by itself, but not SLURM_CPUS_PER_TASK,
+// and every parallel part (the solver's FFTs, snapshot compression, the
+// CNN) sizes its workers from GOMAXPROCS.
 func (r *Resources) Limits() (resources.Limits, error) {
 	l, err := resources.Detect()
+	if l.CPUs > 0 && l.CPUs < runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(l.CPUs)
+	}
 	switch {
 	case r != nil && r.memory > 0:
 		l.Memory, l.MemorySource = r.memory, "--memory"

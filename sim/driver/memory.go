@@ -1,10 +1,13 @@
 package driver
 
 import (
+	"cmp"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/turbindex/turbindex/sim/mesh"
+	"github.com/turbindex/turbindex/sim/snapshot"
 	"github.com/turbindex/turbindex/sim/turbulence"
 )
 
@@ -21,6 +24,13 @@ type Memory struct {
 	// Running is the part of Total past the set-up: the peak of the time
 	// loop, checkpoints and the snapshot, all ranks, without Base.
 	Running int64
+
+	// The zstd encoders that write snapshots live as long as the process
+	// and serve every simulation in it: one per chunk compressed at once,
+	// at most procs. Total counts those of one simulation's chunks
+	// (pieces); Concurrent adds those that more simulations can bring.
+	encoder       int64 // one encoder, for the largest chunk
+	pieces, procs int
 }
 
 // Concurrent returns what one process needs to run n such simulations at
@@ -28,7 +38,12 @@ type Memory struct {
 // turns, as sim task runs them: one base, one simulation's peak and n−1
 // running simulations.
 func (m Memory) Concurrent(n int) int64 {
-	v := float64(m.Total) + float64(max(n-1, 0))*float64(m.Running)
+	n = max(n, 1)
+	more := 0 // encoders beyond those counted in Total
+	if n > 1 {
+		more = min(m.procs, n*m.pieces) - min(m.procs, m.pieces)
+	}
+	v := float64(m.Total) + float64(n-1)*float64(m.Running) + float64(more)*float64(m.encoder)
 	if v >= math.MaxInt64 {
 		return math.MaxInt64
 	}
@@ -39,7 +54,7 @@ func (m Memory) Concurrent(n int) int64 {
 // process that has done no work; each in-process rank adds its goroutines
 // and communication buffers.
 const (
-	processBase = 8 << 20
+	processBase = 7 << 20
 	rankBase    = 512 << 10
 )
 
@@ -59,20 +74,32 @@ const (
 //     cell (96 B at order 1, which keeps its own primitive density), and
 //     the ghost-exchange buffers;
 //   - checkpoint: the loop's fields and the packed block, 32 B per cell;
-//   - snapshot: the loop's fields, each cube field as float32 and its
-//     compressed copy (8 B per cell and field), and on rank 0 the Σ maps.
+//   - snapshot: the loop's fields, each cube field as float32, its
+//     shuffled bytes and its compressed copy with the buffer it was
+//     compressed into (12 B per cell and field), and on rank 0 the Σ maps;
+//     and, once per process, the zstd encoders (snapshot.EncoderBytes), one
+//     per chunk compressed at once, largest chunks first, as many as the
+//     process has CPUs (GOMAXPROCS).
 //
 // Measured peak RSS is within 25 % of it from 32³ to 96³ on 1 to 4 ranks
-// (see TestEstimateMemoryMatchesRSS in package main). An error (a
-// *physics.Error naming the field) means no rank count or the grid's
-// sizes overflow 64-bit integers: no machine could index it.
+// and 1 to 8 CPUs (see TestEstimateMemoryMatchesRSS in package main). An
+// error (a *physics.Error naming the field) means no rank count or the
+// grid's sizes overflow 64-bit integers: no machine could index it.
 func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
+	return c.EstimateMemoryOn(checkpoint, runtime.GOMAXPROCS(0))
+}
+
+// EstimateMemoryOn is EstimateMemory for a process that compresses with
+// procs CPUs (each MPI rank's process, or the one process of in-process
+// ranks).
+func (c Config) EstimateMemoryOn(checkpoint bool, procs int) (Memory, error) {
 	if c.Grid < 1 {
 		return Memory{}, fieldError("grid", c.Grid, "need at least one cell")
 	}
 	if c.Ranks < 1 {
 		return Memory{}, fieldError("ranks", c.Ranks, "need at least one rank")
 	}
+	procs = max(procs, 1)
 	n := float64(c.Grid)
 	// Every byte count of the run (the padded solver arrays, the
 	// checkpoint's offsets) is below the solver's 96 B per padded cell.
@@ -90,6 +117,8 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 	}
 	away := float64(c.Ranks-1) / float64(c.Ranks) // the share of a slab that travels
 	var worst, sum, running float64
+	var chunks []int64 // raw bytes of every compressed piece, all ranks
+	perRankEncoders := 0.0
 	for r := range c.Ranks {
 		b := dec.Block(r)
 		padded, cells := float64(b.Len()), float64(b.Cells())
@@ -101,16 +130,23 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 			ghosts += 2 * 8 * 4 * mesh.Ghost * padded / float64(p[d]) // send and receive
 		}
 		phases := []float64{
-			32 * padded,                 // set-up of any problem
-			loop*padded + ghosts,        // time loop
-			loop*padded + 8*cubes*cells, // snapshot
+			32 * padded,                  // set-up of any problem
+			loop*padded + ghosts,         // time loop
+			loop*padded + 12*cubes*cells, // snapshot
 		}
 		if checkpoint {
 			phases = append(phases, loop*padded+32*cells)
 		}
+		var own []int64
+		for range int(cubes) {
+			own = append(own, 4*int64(b.Cells()))
+		}
 		if r == 0 {
 			phases[2] += 3 * n * n * (4 + 8 + 4) // maps, column sums, their message
+			own = append(own, 4*int64(c.Grid)*int64(c.Grid), 4*int64(c.Grid)*int64(c.Grid), 4*int64(c.Grid)*int64(c.Grid))
 		}
+		chunks = append(chunks, own...)
+		perRankEncoders = max(perRankEncoders, encoderMemory(own, procs))
 		running += slices.Max(phases[1:]) + rankBase
 		if c.Problem == "turbulence" {
 			phases = append(phases, 32*padded+(88+32*away)*slab+48*away*cells)
@@ -119,5 +155,23 @@ func (c Config) EstimateMemory(checkpoint bool) (Memory, error) {
 		worst = max(worst, peak)
 		sum += peak
 	}
-	return Memory{PerRank: int64(processBase + worst), Total: int64(processBase + sum), Base: processBase, Running: int64(running)}, nil
+	encoders := encoderMemory(chunks, procs)
+	return Memory{
+		PerRank: int64(processBase + perRankEncoders + worst),
+		Total:   int64(processBase + encoders + sum),
+		Base:    processBase, Running: int64(running),
+		encoder: snapshot.EncoderBytes(slices.Max(chunks)), pieces: len(chunks), procs: procs,
+	}, nil
+}
+
+// encoderMemory is the resident memory of the zstd encoders that a process
+// compressing chunks of the given raw sizes, procs at a time, ends up
+// holding: one for each of the min(procs, len(chunks)) largest chunks.
+func encoderMemory(chunks []int64, procs int) float64 {
+	sorted := slices.SortedFunc(slices.Values(chunks), func(a, b int64) int { return cmp.Compare(b, a) })
+	var sum float64
+	for _, raw := range sorted[:min(procs, len(sorted))] {
+		sum += float64(snapshot.EncoderBytes(raw))
+	}
+	return sum
 }

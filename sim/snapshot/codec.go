@@ -43,6 +43,28 @@ func sharedEncoder() (*zstd.Encoder, error) {
 	return encoder, encoderErr
 }
 
+// The zstd encoder's geometry at SpeedDefault, bytes: the block it
+// compresses at a time and its match window (the library's default).
+const (
+	zstdBlock  = 128 << 10
+	zstdWindow = 8 << 20
+)
+
+// EncoderBytes is the resident memory, in bytes, that one of the shared
+// zstd encoders keeps once it has compressed a chunk of raw bytes: its
+// match tables and block buffers (1.25 MiB), and, for a chunk of more
+// than one zstd block, the history it filled, which is at most twice the
+// window. The encoders are created as concurrent chunks need them, up to
+// GOMAXPROCS, and live as long as the process, so a memory estimate
+// counts one per chunk compressed at once.
+func EncoderBytes(raw int64) int64 {
+	const tables = 5 << 18
+	if raw <= zstdBlock {
+		return tables
+	}
+	return tables + min(raw, 2*zstdWindow)
+}
+
 // sharedDecoder returns the package decoder. DecodeAll is limited to the
 // capacity of its destination, which is sized from the validated
 // raw_bytes, so a hostile frame cannot make it allocate more.
