@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/turbindex/turbindex/internal/cli/clitest"
@@ -214,5 +218,65 @@ func TestDeviceFlag(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatalf("--device cuda failed but left %s (%v)", out, err)
+	}
+}
+
+// TestFitStopsWithinEpoch sends SIGTERM to train fit in the middle of its
+// second epoch: it stops there (exit status 3, saying so) with the first
+// epoch saved, and the resumed run ends with the same weights as one never
+// stopped.
+func TestFitStopsWithinEpoch(t *testing.T) {
+	dir := t.TempDir()
+	m, snaps := filepath.Join(dir, "m.csv"), filepath.Join(dir, "snaps")
+	if _, stderr, code := run(t, "sim", "plan", "--preset", "demo", "--grid", "32", "--kolmogorov", "3", "--burgers", "3", "--sweep", "0", "--out", m); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, stderr, code := run(t, "sim", "task", "--manifest", m, "--outdir", snaps, "--task-id", "0", "--per-task", "6"); code != 0 {
+		t.Fatal(stderr)
+	}
+	args := func(out string) []string {
+		return []string{"fit", "--manifest", m, "--snapshots", snaps, "--out", out, "--cache", filepath.Join(dir, "cache"),
+			"--filters", "4,4,4,4", "--dense", "8,8", "--epochs", "2", "--batch", "4", "--log-every", "0s"}
+	}
+	whole := filepath.Join(dir, "whole")
+	if _, stderr, code := run(t, "train", args(whole)...); code != 0 {
+		t.Fatal(stderr)
+	}
+
+	stopped := filepath.Join(dir, "stopped")
+	cmd := exec.Command(bins["train"], args(stopped)...)
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), `job="epoch 2/2"`) && !strings.Contains(sc.Text(), "percent=100") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(seen.String(), "interrupted in epoch 2 after") {
+		t.Fatalf("SIGTERM in epoch 2: %v, want exit status 3 and a message naming the epoch:\n%s", err, seen.String())
+	}
+	if h, err := experiment.ReadHistory(stopped); err != nil || len(h) != 1 {
+		t.Fatalf("after SIGTERM in epoch 2: %d epochs saved (%v), want 1", len(h), err)
+	}
+	if _, stderr, code := run(t, "train", "fit", "--resume", "--out", stopped, "--epochs", "2"); code != 0 {
+		t.Fatal(stderr)
+	}
+	a, errA := os.ReadFile(filepath.Join(whole, "last.cnn"))
+	b, errB := os.ReadFile(filepath.Join(stopped, "last.cnn"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("the resumed run's weights differ from the uninterrupted run's (%v, %v)", errA, errB)
 	}
 }

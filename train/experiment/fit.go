@@ -373,6 +373,12 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			if err := failed(); err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch, err)
 			}
+			// A signal (SLURM's time limit) stops within a batch: the
+			// finished epochs are saved, and a resumed run replays this one
+			// from its start with the same order, as if never stopped.
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("interrupted in epoch %d after %d of %d images (the run can be resumed; it restarts this epoch): %w", epoch, done, len(order), err)
+			}
 			y = targets(cfg.Task, trainAll, idx, y)
 			var loss, nloss float64
 			var err error
