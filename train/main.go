@@ -91,7 +91,7 @@ func main() {
 		"probe": func(args []string) error {
 			return runCmd(args, log, func(fs *flag.FlagSet, opt experiment.Options) func(string) error {
 				return func(run string) error {
-					p, err := experiment.ProbeRun(run, log)
+					p, err := experiment.ProbeRun(run, opt)
 					if err == nil {
 						fmt.Printf("%s: λ = %g: holdout accuracy %.3f, AUC %.3f; amplitude from the embedding: R² %.3f on the holdout (%.3f on train; the class alone: %.3f)\n",
 							run, p.Lambda, p.Accuracy, p.AUC, p.R2, p.R2Train, p.R2Class)

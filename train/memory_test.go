@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 )
 
@@ -109,5 +111,78 @@ func TestFitRefusals(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "--memory") {
 			t.Errorf("%s --memory 1x: exit %d, %q", cmd, code, stderr)
 		}
+	}
+}
+
+// TestProbeMemoryEstimate probes a (random) classifier of 160² images on a
+// campaign of 24 Kolmogorov and 24 Burgers simulations at 16³ — about 2000
+// training and holdout images, 0.2 GB of pixels — and compares the peak
+// resident set of `train probe` with the estimate it checks against the
+// budget (ProbeMemory): within 25 %, and below the pixels of the two
+// splits, which a probe holding them whole needed at least.
+func TestProbeMemoryEstimate(t *testing.T) {
+	dir := t.TempDir()
+	mpath, snaps := filepath.Join(dir, "m.csv"), filepath.Join(dir, "snaps")
+	if _, stderr, code := run(t, "sim", "plan", "--preset", "demo", "--grid", "16", "--kolmogorov", "24", "--burgers", "24", "--sweep", "0", "--out", mpath); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, stderr, code := run(t, "sim", "task", "--manifest", mpath, "--outdir", snaps, "--task-id", "0", "--per-task", "48"); code != 0 {
+		t.Fatal(stderr)
+	}
+	m, err := campaign.ReadFile(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(split string) int {
+		n := 0
+		for _, r := range m.Rows {
+			if r.Split == split {
+				n++
+			}
+		}
+		return n
+	}
+	const size = 160
+	out := filepath.Join(dir, "run")
+	cfg := experiment.Config{Task: experiment.Classify, Manifest: mpath, Snapshots: snaps, Cache: filepath.Join(dir, "cache"),
+		ImageSize: size, Normalise: dataset.PerImageStats, Epochs: 1, Seed: 1,
+		CNN: cnn.Config{Task: cnn.TaskClassify, ImageSize: size, Filters: []int{4, 4, 4, 4}, Dense: []int{8, 8}, LearnRate: 1e-3, Batch: 32, Seed: 1}}
+	model, err := cnn.New(cfg.CNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := experiment.WriteConfig(out, cfg); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(out, "best.cnn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := model.Save(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bins["train"], "probe", "--run", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("probe: %v: %s", err, stderr.String())
+	}
+	peak := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
+	train, hold := count(campaign.Train), count(campaign.Holdout)
+	est := float64(experiment.ProbeMemory(cfg, size, train, hold))
+	pixels := float64((train+hold)*dataset.PerSnapshot) * 4 * size * size
+	t.Logf("%d training and %d holdout images of %d² (%.0f MB of pixels): estimate %.0f MB, peak RSS %.0f MB (%+.0f %%)",
+		train*dataset.PerSnapshot, hold*dataset.PerSnapshot, size, pixels/1e6, est/1e6, peak/1e6, 100*(est/peak-1))
+	if est < 0.75*peak || est > 1.25*peak {
+		t.Errorf("estimate %.0f MB, measured peak %.0f MB: more than 25 %% apart", est/1e6, peak/1e6)
+	}
+	if peak >= pixels {
+		t.Errorf("peak %.0f MB: not below the %.0f MB of pixels of the two splits", peak/1e6, pixels/1e6)
 	}
 }

@@ -127,16 +127,6 @@ type Debias struct {
 	Std      float64 `json:"std"`  // of the nuisance over the training images, dex
 }
 
-// nuisances returns the amplitude nuisance of each raw image: the
-// population standard deviation of its log Σ, dex.
-func nuisances(images []dataset.Image) []float64 {
-	out := make([]float64, len(images))
-	for i, im := range images {
-		out[i] = degrade.StdDev(im.Pix)
-	}
-	return out
-}
-
 // fitNuisance sets d.Mean and d.Std from the training images' nuisances.
 func (d *Debias) fit(nu []float64) error {
 	var s float64

@@ -462,16 +462,6 @@ func subset(all, n int, seed uint64) []int {
 	return perm
 }
 
-// subsetImages returns n of images, chosen once for the run by seed, in
-// their order.
-func subsetImages(images []dataset.Image, n int, seed uint64) []dataset.Image {
-	out := make([]dataset.Image, 0, n)
-	for _, i := range subset(len(images), n, seed) {
-		out = append(out, images[i])
-	}
-	return out
-}
-
 // evaluate returns the mean loss and the accuracy (classify) or the MSE
 // (regress) of model on the images idx of s, in inference mode.
 func evaluate(model *cnn.Model, task string, s *dataset.Stream, idx []int, ld dataset.Loader) (loss, acc float64, err error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/resources"
+	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 )
 
@@ -102,4 +103,65 @@ func fits(lim *resources.Limits, what string, need int64, remedy string) error {
 		return nil
 	}
 	return lim.Fit(what, need, remedy)
+}
+
+// ProbeMemory returns the estimated peak memory of ProbeRun, in bytes, for
+// the run cfg on images of side size, with train training and hold holdout
+// simulations.
+func ProbeMemory(cfg Config, size, train, hold int) int64 {
+	return probeMemory(cfg, size, train, hold, probeMaxTrain)
+}
+
+// probeMemory is ProbeMemory with at most maxTrain training images read:
+// the model's buffers, the two streams (one pass at a time), and what is
+// kept of each image read (its embedding as float64, nuisance, class and
+// prediction, the probe's fitted values and the metrics' copies), plus the
+// normal equations of the probe (d² float64 and their factor). The pixels
+// cost only the streams' windows, whatever the campaign's size.
+func probeMemory(cfg Config, size, train, hold, maxTrain int) int64 {
+	c := cfg.CNN
+	c.ImageSize = size
+	read := math.Min(float64(train)*dataset.PerSnapshot, float64(maxTrain))
+	largest := max(int(math.Ceil(read/dataset.PerSnapshot)), hold)
+	d := float64(embedWidth(c))
+	kept := (read + float64(hold)*dataset.PerSnapshot) * (8*d + 24 + perImageBytes)
+	return clamp(float64(c.TrainMemory(workers())) + streamBytes(size, train+hold, largest, c.Batch, workers()) + kept + 2*8*d*d)
+}
+
+// embedWidth is the width of the embedding of the network c (what
+// cnn.Model.Embed returns): the last hidden dense layer, or the flattened
+// features of the last convolution block when there is none.
+func embedWidth(c cnn.Config) int {
+	if len(c.Dense) > 0 {
+		return c.Dense[len(c.Dense)-1]
+	}
+	if len(c.Filters) == 0 {
+		return 0
+	}
+	s := c.ImageSize
+	for range c.Filters {
+		s /= 2
+	}
+	return c.Filters[len(c.Filters)-1] * s * s
+}
+
+// checkProbe refuses a probe of the run cfg, reading at most maxTrain
+// training images, whose memory estimate exceeds lim.
+func checkProbe(cfg Config, lim *resources.Limits, maxTrain int) error {
+	if lim == nil {
+		return nil
+	}
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return err
+	}
+	size, err := imageSide(cfg, m)
+	if err != nil {
+		return err
+	}
+	classes := classesFor(cfg.Task)
+	train, hold := sims(m, campaign.Train, classes), sims(m, campaign.Holdout, classes)
+	need := probeMemory(cfg, size, train, hold, maxTrain)
+	return fits(lim, fmt.Sprintf("train probe on %d² images (%d training images at most, %d holdout)", size, maxTrain, hold*dataset.PerSnapshot), need,
+		"run where more memory is given (--memory overrides the detected budget)")
 }

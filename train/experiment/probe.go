@@ -3,13 +3,14 @@ package experiment
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
+	"github.com/turbindex/turbindex/train/degrade"
 	"github.com/turbindex/turbindex/train/metrics"
 )
 
@@ -44,98 +45,141 @@ type Probe struct {
 const probeMaxTrain = 8192
 
 // ProbeRun measures the run in dir (a classifier) as Probe says and writes
-// probe.json.
-func ProbeRun(dir string, log *slog.Logger) (*Probe, error) {
-	cfg, model, err := loadRun(dir)
+// probe.json. It reads only the images it uses (the holdout, and at most
+// probeMaxTrain training images), a batch at a time through the model,
+// keeping of each image only its embedding, nuisance, class and
+// prediction; with opt.Limits it first refuses, before reading any image,
+// a probe whose estimate (ProbeMemory) exceeds the budget.
+func ProbeRun(dir string, opt Options) (*Probe, error) {
+	return probeRun(dir, opt, probeMaxTrain)
+}
+
+// probeRun is ProbeRun fitting the probe on at most maxTrain training
+// images.
+func probeRun(dir string, opt Options, maxTrain int) (*Probe, error) {
+	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Task != Classify {
 		return nil, fmt.Errorf("run %s: probe needs a %s run, not %s", dir, Classify, cfg.Task)
 	}
-	c := cfg // rawSplits recomputes the statistics; use the saved ones
-	data, err := rawSplits(&c, []string{campaign.Train, campaign.Holdout}, warner(log))
+	if err := checkProbe(cfg, opt.Limits, maxTrain); err != nil {
+		return nil, err
+	}
+	model, err := loadModel(filepath.Join(dir, "best.cnn"))
 	if err != nil {
 		return nil, err
 	}
-	train, hold := data[campaign.Train], data[campaign.Holdout]
-	if len(train) > probeMaxTrain {
-		train = subsetImages(train, probeMaxTrain, cfg.Seed)
+	classes := classesFor(cfg.Task)
+	if err := checkSnapshots(dir, cfg, []string{campaign.Train, campaign.Holdout}, classes); err != nil {
+		return nil, err
 	}
-	p := &Probe{Run: dir, Nuisance: NuisanceAmplitude, Unit: "dex", Model: "best.cnn", MaxImages: probeMaxTrain,
-		Train: len(train), Holdout: len(hold)}
+	// The saved statistics standardise the images, as in training: the
+	// streams do not recompute them.
+	train, err := openSplit(dir, &cfg, campaign.Train, classes, opt.Log)
+	if err != nil {
+		return nil, err
+	}
+	hold, err := openSplit(dir, &cfg, campaign.Holdout, classes, opt.Log)
+	if err != nil {
+		return nil, err
+	}
+	// The subset is drawn over the whole training split, in its order, as
+	// when the split was loaded whole: a run's probe does not depend on how
+	// its images are read.
+	idx := all(train.Len())
+	if len(idx) > maxTrain {
+		idx = subset(len(idx), maxTrain, cfg.Seed)
+	}
+	p := &Probe{Run: dir, Nuisance: NuisanceAmplitude, Unit: "dex", Model: "best.cnn", MaxImages: maxTrain,
+		Train: len(idx), Holdout: hold.Len()}
 	if cfg.Debias != nil {
 		p.Lambda = cfg.Debias.Lambda
 	}
-	embed := func(images []dataset.Image) ([]float64, [][]float32, []float32, error) {
-		nu := nuisances(images)
-		x := make([]float32, 0, len(images)*cfg.ImageSize*cfg.ImageSize)
-		for _, im := range images {
-			start := len(x)
-			x = append(x, im.Pix...)
-			cfg.standardise(x[start:])
-		}
-		emb, err := model.Embed(x)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		pred, err := model.Predict(x)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return nu, emb, pred, nil
-	}
-	nuT, embT, _, err := embed(train)
+	tr, err := probeImages(model, &cfg, train, idx, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("probe of %s, training images: %w", dir, err)
 	}
-	nuH, embH, pred, err := embed(hold)
+	ho, err := probeImages(model, &cfg, hold, all(hold.Len()), true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("probe of %s, holdout images: %w", dir, err)
 	}
-	p.Dims = len(embT[0])
-	yH := make([]int, len(hold))
-	for i, im := range hold {
-		yH[i] = int(target(Classify, im.Label))
-	}
-	s := make([]float64, len(pred))
-	for i, v := range pred {
+	p.Dims = len(tr.emb[0])
+	s := make([]float64, len(ho.pred))
+	for i, v := range ho.pred {
 		s[i] = float64(v) - 0.5
 	}
-	cm, err := metrics.ClassifyAt(s, yH, 0)
-	if err != nil {
-		return nil, err
-	}
-	p.Accuracy, p.AUC = cm.Accuracy, cm.AUC
-	beta, err := LeastSquares(rows(embT), nuT)
+	cm, err := metrics.ClassifyAt(s, ho.y, 0)
 	if err != nil {
 		return nil, fmt.Errorf("probe of %s: %w", dir, err)
 	}
-	p.R2Train = metrics.R2(Linear(beta, rows(embT)), nuT)
-	p.R2 = metrics.R2(Linear(beta, rows(embH)), nuH)
-	classOf := func(images []dataset.Image) [][]float64 {
-		out := make([][]float64, len(images))
-		for i, im := range images {
-			out[i] = []float64{float64(target(Classify, im.Label))}
-		}
-		return out
+	p.Accuracy, p.AUC = cm.Accuracy, cm.AUC
+	beta, err := LeastSquares(tr.emb, tr.nu)
+	if err != nil {
+		return nil, fmt.Errorf("probe of %s: %w", dir, err)
 	}
-	if b, err := LeastSquares(classOf(train), nuT); err == nil {
-		p.R2Class = metrics.R2(Linear(b, classOf(hold)), nuH)
+	p.R2Train = metrics.R2(Linear(beta, tr.emb), tr.nu)
+	p.R2 = metrics.R2(Linear(beta, ho.emb), ho.nu)
+	if b, err := LeastSquares(tr.class, tr.nu); err == nil {
+		p.R2Class = metrics.R2(Linear(b, ho.class), ho.nu)
 	}
 	js, _ := json.MarshalIndent(p, "", "  ")
 	return p, writeFile(filepath.Join(dir, "probe.json"), append(js, '\n'))
 }
 
-func rows(emb [][]float32) [][]float64 {
-	out := make([][]float64, len(emb))
-	for i, e := range emb {
-		out[i] = make([]float64, len(e))
-		for j, v := range e {
-			out[i][j] = float64(v)
+// probeData is what the probe keeps of each image it has read, in the
+// order read: a few values, never the pixels.
+type probeData struct {
+	nu    []float64   // the amplitude nuisance of the raw image, dex
+	emb   [][]float64 // the embedding
+	class [][]float64 // the true class (0 Kolmogorov, 1 Burgers), as a one-feature row
+	y     []int       // the same, as a label
+	pred  []float32   // P(Burgers), when asked for
+}
+
+// probeImages streams the images idx of s through model in batches of its
+// batch size (the batches model.Embed and model.Predict would cut from the
+// images held at once, so the values are the same bit for bit) and returns
+// what the probe needs of each, with the predictions when pred is true.
+func probeImages(model *cnn.Model, cfg *Config, s *dataset.Stream, idx []int, pred bool) (*probeData, error) {
+	d := &probeData{nu: make([]float64, 0, len(idx)), emb: make([][]float64, 0, len(idx)),
+		class: make([][]float64, 0, len(idx)), y: make([]int, 0, len(idx))}
+	px := s.Size * s.Size
+	// The loader leaves the pixels raw (no Prepare): the nuisance is
+	// measured on log Σ before the standardisation, which is applied here.
+	err := s.Batches(idx, model.Config().Batch, dataset.Loader{}, func(idx []int, x []float32) error {
+		for j, i := range idx {
+			pix := x[j*px : (j+1)*px]
+			d.nu = append(d.nu, degrade.StdDev(pix))
+			cfg.standardise(pix)
+			c := target(Classify, s.Label(i))
+			d.class, d.y = append(d.class, []float64{float64(c)}), append(d.y, int(c))
 		}
+		emb, err := model.Embed(x)
+		if err != nil {
+			return err
+		}
+		for _, e := range emb {
+			row := make([]float64, len(e))
+			for k, v := range e {
+				row[k] = float64(v)
+			}
+			d.emb = append(d.emb, row)
+		}
+		if pred {
+			p, err := model.Predict(x)
+			if err != nil {
+				return err
+			}
+			d.pred = append(d.pred, p...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return d, nil
 }
 
 // LeastSquares returns the coefficients β of the linear model
