@@ -4,7 +4,7 @@ BIN     ?= bin
 OUT     ?= out
 FUZZTIME ?= 15s
 
-.PHONY: all build build-mpi build-mpich demo test vet fuzz bench clean
+.PHONY: all build build-mpi build-mpich demo demo-extras test vet fuzz bench clean
 
 all: build
 
@@ -20,10 +20,16 @@ build-mpi:
 build-mpich:
 	$(GO) build -tags mpi,mpich -o $(BIN)/sim ./sim
 
-# The whole study on this machine (see scripts/demo.sh for the sizes): simulations,
-# CNN, baselines, report. Prints the report's path and the headline accuracies.
+# The study on this machine in a few minutes (see scripts/demo.sh for the sizes):
+# simulations, CNNs, baselines, degradations, report. Prints the report's path and
+# the headline accuracies.
 demo:
 	scripts/demo.sh
+
+# The longer parts on the demo's campaign (transfer learning, hyper-parameter search,
+# zoom augmentation, the autoencoder), added to the demo's report.
+demo-extras: demo
+	scripts/demo-extras.sh
 
 # The full suite: vet, every test, and short fuzzes of the snapshot, FITS and image-cache readers.
 test: vet

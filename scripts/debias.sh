@@ -18,19 +18,13 @@ if [ ! -f "$out/manifest.csv" ]; then
 	exit 2
 fi
 go build -o "$bin/" ./train ./analysis
+# shellcheck source=scripts/fit.sh
+. scripts/fit.sh
 for l in $lambdas; do
-	run=$out/cnn-debias-$l done=0
-	[ -f "$run/history.csv" ] && done=$(($(wc -l <"$run/history.csv") - 1))
-	if [ "$done" -ge "$epochs" ]; then
-		echo "== λ = $l: trained already ($done epochs)"
-	elif [ "$done" -gt 0 ]; then
-		"$bin/train" fit --resume --out "$run" --epochs "$epochs" --log-every 1h 2>>"$out/train.log"
-	else
-		echo "== training with the amplitude debiased at λ = $l ($epochs epochs)"
-		"$bin/train" fit --manifest "$out/manifest.csv" --snapshots "$out/snaps" --task classify --epochs "$epochs" \
-			--cache "$out/cache" --debias amplitude --debias-lambda "$l" --out "$run" --log-every 1h 2>>"$out/train.log"
-	fi
-	"$bin/train" probe --run "$run" 2>>"$out/train.log"
+	echo "== the amplitude debiased at λ = $l"
+	fit_run "$out/cnn-debias-$l" "$epochs" "$out/train.log" --manifest "$out/manifest.csv" --snapshots "$out/snaps" \
+		--task classify --cache "$out/cache" --debias amplitude --debias-lambda "$l"
+	"$bin/train" probe --run "$out/cnn-debias-$l" 2>>"$out/train.log"
 done
 echo "== the report, with the debiasing runs"
 scripts/demo.sh

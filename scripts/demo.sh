@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The whole study on one machine: plan a small campaign, simulate it, train
-# the CNN classifier under three normalisations (the protocols: training-set
-# standardisation, per-image standardisation, the talk's 8-bit images) and
-# the regressor, run the baselines (HOG + SVM/SVR, power-spectrum slope,
-# moments of log Σ, logistic regression) and write the report.
-# Re-running reuses finished work (verified snapshots, finished trainings).
+# The study on one machine in a few minutes: plan a small campaign, simulate
+# it, train the CNN classifier under three normalisations (the protocols:
+# training-set standardisation, per-image standardisation, the talk's 8-bit
+# images), the regressor and a classifier trained on beamed and noisy maps;
+# run the baselines (HOG + SVM/SVR, power-spectrum slope, moments of log Σ,
+# logistic regression), the degradations, zoom, t-SNE and saliency; write the
+# report; and try the classifier on two maps read from FITS as observations
+# would be. Re-running reuses finished work (verified snapshots, finished
+# trainings). The longer parts of the study on the same campaign have their
+# own scripts, which add to this report: demo-extras.sh (transfer learning,
+# hyper-parameter search, zoom augmentation, the autoencoder) and debias.sh.
 #
-# Sizes (environment): DEMO_GRID (64), DEMO_SIMS per class (20), DEMO_EPOCHS (10),
-# DEMO_TRIALS of the hyper-parameter search (4), DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
+# Sizes (environment): DEMO_GRID (64), DEMO_SIMS per class (20), DEMO_EPOCHS (8),
+# DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grid=${DEMO_GRID:-64} sims=${DEMO_SIMS:-20} epochs=${DEMO_EPOCHS:-10} out=${DEMO_OUT:-out/demo}
-trials=${DEMO_TRIALS:-4}
+grid=${DEMO_GRID:-64} sims=${DEMO_SIMS:-20} epochs=${DEMO_EPOCHS:-8} out=${DEMO_OUT:-out/demo}
 bin=${BIN:-bin}
 mkdir -p "$out"
 go build -o "$bin/" ./sim ./train ./analysis
@@ -28,62 +32,44 @@ for ((k = 0; k < (rows + per - 1) / per; k++)); do
 done
 "$bin/sim" status --manifest "$manifest" --outdir "$out/snaps"
 
+# shellcheck source=scripts/fit.sh
+. scripts/fit.sh
 fit() { # task run-directory [train fit flags of a new run...]
-	local task=$1 run=$out/$2 done=0
+	local task=$1 run=$out/$2
 	shift 2
-	[ -f "$run/history.csv" ] && done=$(($(wc -l <"$run/history.csv") - 1))
-	if [ "$done" -ge "$epochs" ]; then
-		echo "== $run: trained already ($done epochs)"
-	elif [ "$done" -gt 0 ]; then
-		"$bin/train" fit --resume --out "$run" --epochs "$epochs" --log-every 1h 2>>"$out/train.log"
-	else
-		"$bin/train" fit --manifest "$manifest" --snapshots "$out/snaps" --task "$task" --epochs "$epochs" \
-			--cache "$out/cache" --out "$run" --log-every 1h "$@" 2>>"$out/train.log"
-	fi
+	fit_run "$run" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$out/snaps" --task "$task" --cache "$out/cache" "$@"
 	"$bin/train" eval --run "$run" 2>>"$out/train.log"
 }
-echo "== training the CNN ($epochs epochs; classifier under three normalisations)"
+echo "== training the CNN ($epochs epochs; the classifier under three normalisations, the regressor, the classifier on beamed and noisy maps)"
 fit classify cnn-classify
 fit classify cnn-image --normalise image
 fit classify cnn-keras8 --normalise keras8
 "$bin/train" embed --run "$out/cnn-classify" 2>>"$out/train.log"
 "$bin/train" saliency --run "$out/cnn-classify" 2>>"$out/train.log"
 fit regress cnn-regress
-echo "== training the CNN with augmentation (beam and noise; zoom)"
 fit classify cnn-augment-beam-noise --augment beam,noise
-fit classify cnn-augment-zoom --augment zoom
-extra=(--cnn-augmented "$out/cnn-augment-beam-noise,$out/cnn-augment-zoom")
-# The debiasing runs of scripts/debias.sh, when there are any.
+
+# What demo-extras.sh and debias.sh trained on this campaign, when they have.
+augmented=$out/cnn-augment-beam-noise extra=()
+[ -f "$out/cnn-augment-zoom/best.cnn" ] && augmented+=",$out/cnn-augment-zoom"
+extra+=(--cnn-augmented "$augmented")
+[ -f "$out/transfer/transfer.csv" ] && extra+=(--transfer "$out/transfer")
+[ -f "$out/search/winner.json" ] && extra+=(--search "$out/search")
 debias=$(for p in "$out"/cnn-debias-*/probe.json; do if [ -f "$p" ]; then dirname "$p"; fi; done | paste -sd, -)
 [ -n "$debias" ] && extra+=(--cnn-debias "$debias")
 
-echo "== transfer learning: the classifier from the regressor's convolutions, against from scratch"
-"$bin/train" transfer --source "$out/cnn-regress" --fractions 0.1,0.3,1 --epochs "$epochs" \
-	--out "$out/transfer" --log-every 1h 2>>"$out/train.log"
-
-echo "== hyper-parameter search (scripts/demo-space.toml; finished trials are skipped)"
-"$bin/train" search --space scripts/demo-space.toml --trials "$trials" --manifest "$manifest" --snapshots "$out/snaps" \
-	--cache "$out/cache" --out "$out/search" >/dev/null
-for ((i = 0; i < trials; i++)); do # what the SLURM array runs, one trial per task
-	"$bin/train" search --trial "$i" --out "$out/search" --log-every 1h >/dev/null 2>>"$out/train.log"
-done
-"$bin/train" search --summarise --out "$out/search" 2>>"$out/train.log"
-
-echo "== baselines and report"
+echo "== baselines, degradations and report"
 "$bin/analysis" run --manifest "$manifest" --snapshots "$out/snaps" --cache "$out/cache" \
 	--cnn "$out/cnn-classify,$out/cnn-image,$out/cnn-keras8" --cnn-regress "$out/cnn-regress" "${extra[@]}" \
-	--transfer "$out/transfer" --search "$out/search" --out "$out/report" 2>>"$out/analysis.log"
+	--out "$out/report" 2>>"$out/analysis.log"
 
 # An observed map, with a holdout simulation's Σ_z map (exported to FITS as a
 # user would get it) standing in for the sky, and a synthetic map unlike the
 # simulations (another power-spectrum slope and amplitude, point sources).
-echo "== an observed map: predict, the autoencoder and the realism check"
-ae=$out/autoencoder maps=$out/maps
-if [ ! -f "$ae/autoencoder.json" ]; then
-	rm -rf "$ae"
-	"$bin/train" fit --manifest "$manifest" --snapshots "$out/snaps" --task autoencode --epochs "${DEMO_AE_EPOCHS:-5}" \
-		--lr 3e-3 --cache "$out/cache" --out "$ae" --log-every 1h 2>>"$out/train.log"
-fi
+# The autoencoder's check joins once demo-extras.sh has trained it.
+echo "== an observed map: predict and the realism check"
+maps=$out/maps ae=()
+[ -f "$out/autoencoder/autoencoder.json" ] && ae=(--autoencoder "$out/autoencoder")
 holdout=$(grep -m1 ',kolmogorov,.*,holdout$' "$manifest" | cut -d, -f1)
 "$bin/sim" export --snapshot "$out/snaps/$holdout.tsnap" --format fits --fields sigma_z --out "$maps" --force >/dev/null
 [ -f "$maps/synthetic.fits" ] || "$bin/train" synthmap --out "$maps/synthetic.fits" --size 128 \
@@ -91,6 +77,6 @@ holdout=$(grep -m1 ',kolmogorov,.*,holdout$' "$manifest" | cut -d, -f1)
 for map in "$maps/${holdout}_sigma_z.fits" "$maps/synthetic.fits"; do
 	name=$(basename "$map" .fits)
 	echo "-- $name"
-	"$bin/train" predict --run "$out/cnn-classify" --fits "$map" --autoencoder "$ae" --out "$out/observe/$name" 2>>"$out/train.log"
+	"$bin/train" predict --run "$out/cnn-classify" --fits "$map" "${ae[@]}" --out "$out/observe/$name" 2>>"$out/train.log"
 	"$bin/train" realism --run "$out/cnn-classify" --fits "$map" --out "$out/observe/$name" 2>>"$out/train.log"
 done

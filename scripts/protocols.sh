@@ -21,19 +21,13 @@ cd "$(dirname "$0")/.."
 bin=${BIN:-bin}
 go build -o "$bin/" ./train ./analysis
 mkdir -p "$out"
+# shellcheck source=scripts/fit.sh
+. scripts/fit.sh
 fit() { # task run-directory [train fit flags of a new run...]
-	local task=$1 run=$out/$2 done=0
+	local task=$1 run=$out/$2
 	shift 2
-	[ -f "$run/history.csv" ] && done=$(($(wc -l <"$run/history.csv") - 1))
-	if [ "$done" -ge "$epochs" ]; then
-		echo "== $run: trained already ($done epochs)"
-	elif [ "$done" -gt 0 ]; then
-		"$bin/train" fit --resume --out "$run" --epochs "$epochs" --log-every 1m 2>>"$out/train.log"
-	else
-		echo "== $run: training ($epochs epochs)"
-		"$bin/train" fit --manifest "$manifest" --snapshots "$snaps" --task "$task" --epochs "$epochs" \
-			--image-size "$size" --cache "$out/cache" --out "$run" --log-every 1m "$@" 2>>"$out/train.log"
-	fi
+	fit_run "$run" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$snaps" --task "$task" \
+		--image-size "$size" --cache "$out/cache" "$@"
 	"$bin/train" eval --run "$run" 2>>"$out/train.log"
 }
 runs=()
