@@ -25,6 +25,7 @@ import (
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/atomicfile"
 	"github.com/turbindex/turbindex/internal/buildinfo"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
 	"github.com/turbindex/turbindex/train/metrics"
@@ -46,9 +47,16 @@ type Options struct {
 	// ImageSize is the common image side, pixels (0: the smallest grid's
 	// N/2, so that no campaign's images are magnified).
 	ImageSize int
-	Cache     string // image cache directory (optional; one subdirectory per grid, as ids repeat)
-	Out       string // report directory
-	Log       *slog.Logger
+	// Cache is the image cache directory, one subdirectory per grid (the
+	// campaigns share their ids); "" means Out/cache. The images are read
+	// from it a window at a time, never a split at once.
+	Cache string
+	Out   string // report directory
+	Log   *slog.Logger
+	// Limits, if not nil, is the memory budget: Run refuses with a
+	// *resources.TooBigError, before it reads any image, a study whose
+	// estimate (Memory) exceeds it.
+	Limits *resources.Limits
 }
 
 // Cell is one entry of the matrix: the CNN trained at Train tested at Test.
@@ -63,7 +71,7 @@ type grid struct {
 	n        int
 	c        Campaign
 	m        *campaign.Manifest
-	holdout  []dataset.Image // at the common size, raw log10 Σ
+	holdout  *dataset.Stream // at the common size, raw log10 Σ: only the cache's tables are held
 	labels   []int
 	ids      []string
 	boxPc    float64
@@ -71,22 +79,27 @@ type grid struct {
 	spectrum map[string][2][]float64 // class → (k in 1/pc, mean power)
 }
 
-// cache returns the grid's image cache directory under dir ("" for none):
-// the campaigns share their ids, so each grid has its own.
+// cache returns the grid's image cache directory under dir: the campaigns
+// share their ids, so each grid has its own.
 func (g *grid) cache(dir string) string {
-	if dir == "" {
-		return ""
-	}
 	return filepath.Join(dir, strconv.Itoa(g.n))
 }
 
-// Run performs the study.
-func Run(o Options) ([]Cell, error) {
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// cacheDir is the study's image cache: o.Cache, or Out/cache.
+func (o Options) cacheDir() string {
+	if o.Cache != "" {
+		return o.Cache
 	}
-	t0 := time.Now()
+	return filepath.Join(o.Out, "cache")
+}
+
+// holdoutClasses returns the classes whose holdout images the study reads.
+func holdoutClasses() []string { return []string{campaign.Kolmogorov, campaign.Burgers} }
+
+// grids reads the campaigns' manifests and returns their grids sorted by
+// N, checking that there are at least two, at different N, with the same
+// box.
+func grids(o Options, log *slog.Logger) ([]*grid, error) {
 	if len(o.Campaigns) < 2 {
 		return nil, fmt.Errorf("resolution: %d campaigns given: want at least two grids", len(o.Campaigns))
 	}
@@ -116,28 +129,63 @@ func Run(o Options) ([]Cell, error) {
 			log.Warn("the campaigns' seeds differ: not the same initial conditions at every N", "a", gs[0].c.Manifest, "b", g.c.Manifest)
 		}
 	}
-	size := o.ImageSize
-	if size == 0 {
-		size = gs[0].n / 2
+	return gs, nil
+}
+
+// imageSize is the study's common image side: o.ImageSize, or the
+// smallest grid's N/2.
+func imageSize(o Options, gs []*grid) int {
+	if o.ImageSize > 0 {
+		return o.ImageSize
 	}
-	for _, g := range gs {
-		set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Size: size, Splits: []string{campaign.Holdout},
-			Classes: []string{campaign.Kolmogorov, campaign.Burgers}, Cache: g.cache(o.Cache), Warn: func(s string) { log.Warn(s) }})
+	return gs[0].n / 2
+}
+
+// Run performs the study. The holdout images of every grid are streamed
+// from the image cache, a window at a time: through each CNN at the common
+// size, and at their native size for the spectra. What is kept of an image
+// is its label and prediction, so the memory does not grow with the
+// campaigns beyond that (Memory).
+func Run(o Options) ([]Cell, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t0 := time.Now()
+	gs, err := grids(o, log)
+	if err != nil {
+		return nil, err
+	}
+	size := imageSize(o, gs)
+	if o.Limits != nil {
+		need, err := memory(gs, size)
 		if err != nil {
 			return nil, err
 		}
-		g.holdout = set.Images
-		for _, im := range g.holdout {
-			y := 0
-			if im.Label.Class == campaign.Burgers {
-				y = 1
-			}
-			g.labels, g.ids = append(g.labels, y), append(g.ids, im.Label.ID)
-		}
-		if g.spectrum, err = spectra(g, g.cache(o.Cache), log); err != nil {
+		if err := o.Limits.Fit(fmt.Sprintf("analysis resolution on %d grids at %d² images", len(gs), size), need,
+			"run where more memory is given (--memory overrides the detected budget)"); err != nil {
 			return nil, err
 		}
-		log.Info("resolution: images and spectra", "grid", g.n, "holdout_images", len(g.holdout), "seconds", time.Since(t0).Seconds())
+	}
+	cache := o.cacheDir()
+	for _, g := range gs {
+		g.holdout, err = dataset.OpenStream(g.m, g.c.Snapshots, dataset.Options{Size: size, Splits: []string{campaign.Holdout},
+			Classes: holdoutClasses(), Cache: g.cache(cache), Warn: func(s string) { log.Warn(s) }})
+		if err != nil {
+			return nil, err
+		}
+		for i := range g.holdout.Len() {
+			l := g.holdout.Label(i)
+			y := 0
+			if l.Class == campaign.Burgers {
+				y = 1
+			}
+			g.labels, g.ids = append(g.labels, y), append(g.ids, l.ID)
+		}
+		if g.spectrum, err = spectra(g, g.cache(cache), log); err != nil {
+			return nil, err
+		}
+		log.Info("resolution: images and spectra", "grid", g.n, "holdout_images", g.holdout.Len(), "seconds", time.Since(t0).Seconds())
 	}
 	var cells []Cell
 	for _, tr := range gs {
@@ -145,7 +193,11 @@ func Run(o Options) ([]Cell, error) {
 			continue
 		}
 		for _, te := range gs {
-			p, err := experiment.PredictImages(tr.c.Run, te.holdout)
+			idx := make([]int, te.holdout.Len())
+			for i := range idx {
+				idx[i] = i
+			}
+			p, err := experiment.PredictStream(tr.c.Run, te.holdout, idx, nil)
 			if err != nil {
 				return nil, fmt.Errorf("CNN of N = %d on the holdout of N = %d: %w", tr.n, te.n, err)
 			}
@@ -175,49 +227,64 @@ func Run(o Options) ([]Cell, error) {
 	return cells, write(o, gs, size, cells)
 }
 
+// spectrumBatch is the number of images handed to the spectra at a time.
+const spectrumBatch = 16
+
 // spectra returns the mean power spectrum of log10 Σ per class of the
 // campaign's holdout images at their native resolution (quadrants of N/2 pixels,
 // one flip: the flips have the same spectrum), with k in cycles per pc and
-// the power in dex² pc².
+// the power in dex² pc². The images are streamed from the cache and
+// summed in the order of the holdout, as when it was loaded whole.
 func spectra(g *grid, cache string, log *slog.Logger) (map[string][2][]float64, error) {
-	set, err := dataset.Load(g.m, g.c.Snapshots, dataset.Options{Classes: []string{campaign.Kolmogorov, campaign.Burgers},
+	set, err := dataset.OpenStream(g.m, g.c.Snapshots, dataset.Options{Classes: holdoutClasses(),
 		Splits: []string{campaign.Holdout}, Cache: cache, Warn: func(s string) { log.Warn(s) }})
 	if err != nil {
 		return nil, err
 	}
+	var idx []int
+	for i := range set.Len() {
+		if set.Label(i).Flip == 0 {
+			idx = append(idx, i)
+		}
+	}
 	side := g.boxPc / 2 // a quadrant's side, pc
 	sum, count := map[string][]float64{}, map[string]int{}
 	var kk []float64
-	for _, im := range set.Images {
-		if im.Label.Flip != 0 {
-			continue
+	px := set.Size * set.Size
+	err = set.Batches(idx, spectrumBatch, dataset.Loader{}, func(idx []int, x []float32) error {
+		for j, i := range idx {
+			l := set.Label(i)
+			k, pw, err := spectrum.Shells(x[j*px:(j+1)*px], set.Size, "hann")
+			if err != nil {
+				return fmt.Errorf("%s: %w", l.ID, err)
+			}
+			if kk == nil {
+				kk = k
+			}
+			if sum[l.Class] == nil {
+				sum[l.Class] = make([]float64, len(pw))
+			}
+			for b, v := range pw {
+				sum[l.Class][b] += v
+			}
+			count[l.Class]++
 		}
-		k, pw, err := spectrum.Shells(im.Pix, im.Size, "hann")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", im.Label.ID, err)
-		}
-		if kk == nil {
-			kk = k
-		}
-		if sum[im.Label.Class] == nil {
-			sum[im.Label.Class] = make([]float64, len(pw))
-		}
-		for i, v := range pw {
-			sum[im.Label.Class][i] += v
-		}
-		count[im.Label.Class]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Shells' power is per pixel (its sum over modes is S² times the
 	// variance); times the pixel area it becomes the physical spectrum
 	// |∫ f e^{−ik·x} d²x|²/area, in dex² pc², the same at every N for the
 	// same field.
-	px := side / float64(g.n/2)
+	pixel := side / float64(g.n/2) // pc
 	out := map[string][2][]float64{}
 	for class, s := range sum {
 		x, y := make([]float64, len(s)), make([]float64, len(s))
 		for i := range s {
 			x[i] = kk[i] / side // cycles per image → cycles per pc
-			y[i] = s[i] / float64(count[class]) * px * px
+			y[i] = s[i] / float64(count[class]) * pixel * pixel
 		}
 		out[class] = [2][]float64{x, y}
 	}

@@ -2,17 +2,23 @@ package resolution
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/turbindex/turbindex/analysis/spectrum"
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/internal/resources"
 	"github.com/turbindex/turbindex/sim/driver"
 	"github.com/turbindex/turbindex/train/cnn"
+	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
+	"github.com/turbindex/turbindex/train/metrics"
 )
 
 // TestRun simulates the same small campaign at N = 16 and 32, trains a
@@ -104,10 +110,135 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: power at k = %.2g/pc differs by a factor %.2f between N = 16 and 32 (same initial conditions)", class, lo[0].k, r)
 		}
 	}
+	// The streamed study equals the one that held the holdouts whole.
+	o := Options{Campaigns: []Campaign{cs[1], cs[0]}, ImageSize: 8, Out: out}
+	wantCells, wantSpectra := inMemory(t, o)
+	if len(wantCells) != len(cells) {
+		t.Fatalf("%d cells, %d in memory", len(cells), len(wantCells))
+	}
+	for i := range cells {
+		if cells[i] != wantCells[i] {
+			t.Errorf("cell %d: streamed %+v, in memory %+v", i, cells[i], wantCells[i])
+		}
+	}
+	gs, err := grids(o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		got, err := spectra(g, g.cache(o.cacheDir()), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, wantSpectra[g.n]) {
+			t.Errorf("N = %d: streamed spectra %v, in memory %v", g.n, got, wantSpectra[g.n])
+		}
+	}
+	lim := resources.Limits{Memory: 1 << 20, MemorySource: "--memory"}
+	refused := filepath.Join(dir, "refused")
+	if _, err := Run(Options{Campaigns: cs, ImageSize: 8, Out: refused, Limits: &lim}); !resources.IsTooBig(err) {
+		t.Errorf("a study over a 1 MiB budget: %v, want a *resources.TooBigError", err)
+	}
+	if _, err := os.Stat(refused); err == nil {
+		t.Error("a refused study wrote its report directory")
+	}
 	if _, err := Run(Options{Campaigns: cs[:1], Out: out}); err == nil {
 		t.Error("one campaign accepted")
 	}
 	if _, err := Run(Options{Campaigns: []Campaign{cs[0], cs[0]}, Out: out}); err == nil {
 		t.Error("two campaigns at the same N accepted")
 	}
+}
+
+// inMemory is the study as Run computed it before it streamed: every
+// grid's holdout loaded whole (dataset.Load, no image cache) at the common
+// size, each CNN applied to it at once (experiment.PredictImages), and the
+// spectra summed over the holdout loaded whole at its native size. It
+// returns the cells and each grid's spectra, the reference for the
+// streamed study.
+func inMemory(t *testing.T, o Options) ([]Cell, map[int]map[string][2][]float64) {
+	t.Helper()
+	gs, err := grids(o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := imageSize(o, gs)
+	hold := map[int][]dataset.Image{}
+	specs := map[int]map[string][2][]float64{}
+	for _, g := range gs {
+		opt := dataset.Options{Splits: []string{campaign.Holdout}, Classes: holdoutClasses()}
+		native, err := dataset.Load(g.m, g.c.Snapshots, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side := g.boxPc / 2
+		sum, count := map[string][]float64{}, map[string]int{}
+		var kk []float64
+		for _, im := range native.Images {
+			if im.Label.Flip != 0 {
+				continue
+			}
+			k, pw, err := spectrum.Shells(im.Pix, im.Size, "hann")
+			if err != nil {
+				t.Fatal(err)
+			}
+			kk = k
+			if sum[im.Label.Class] == nil {
+				sum[im.Label.Class] = make([]float64, len(pw))
+			}
+			for i, v := range pw {
+				sum[im.Label.Class][i] += v
+			}
+			count[im.Label.Class]++
+		}
+		pixel := side / float64(g.n/2)
+		specs[g.n] = map[string][2][]float64{}
+		for class, s := range sum {
+			x, y := make([]float64, len(s)), make([]float64, len(s))
+			for i := range s {
+				x[i], y[i] = kk[i]/side, s[i]/float64(count[class])*pixel*pixel
+			}
+			specs[g.n][class] = [2][]float64{x, y}
+		}
+		opt.Size = size
+		set, err := dataset.Load(g.m, g.c.Snapshots, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hold[g.n] = set.Images
+	}
+	var cells []Cell
+	for _, tr := range gs {
+		if tr.c.Run == "" {
+			continue
+		}
+		for _, te := range gs {
+			p, err := experiment.PredictImages(tr.c.Run, hold[te.n])
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, labels, ids := make([]float64, len(p)), make([]int, len(p)), make([]string, len(p))
+			for i, v := range p {
+				s[i], ids[i] = float64(v)-0.5, hold[te.n][i].Label.ID
+				if hold[te.n][i].Label.Class == campaign.Burgers {
+					labels[i] = 1
+				}
+			}
+			cm, err := metrics.ClassifyAt(s, labels, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, means := metrics.GroupMean(s, ids)
+			_, lab := metrics.GroupMean(f64(labels), ids)
+			right := 0
+			for i := range keys {
+				if (means[i] >= 0) == (lab[i] == 1) {
+					right++
+				}
+			}
+			cells = append(cells, Cell{Train: tr.n, Test: te.n, Accuracy: cm.Accuracy, AUC: cm.AUC,
+				PerSimAccuracy: float64(right) / float64(len(keys)), Images: cm.N})
+		}
+	}
+	return cells, specs
 }

@@ -165,3 +165,10 @@ func checkProbe(cfg Config, lim *resources.Limits, maxTrain int) error {
 	return fits(lim, fmt.Sprintf("train probe on %d² images (%d training images at most, %d holdout)", size, maxTrain, hold*dataset.PerSnapshot), need,
 		"run where more memory is given (--memory overrides the detected budget)")
 }
+
+// PredictMemory returns the estimated peak memory of PredictStream, in
+// bytes, with the run cfg on the images of sims simulations of side size,
+// the caller keeping perImage bytes of each image besides its prediction.
+func PredictMemory(cfg Config, size, sims int, perImage float64) int64 {
+	return inferMemory(cfg, size, sims, 4+perImage)
+}
