@@ -162,7 +162,7 @@ func checkProbe(cfg Config, lim *resources.Limits, maxTrain int) error {
 	classes := classesFor(cfg.Task)
 	train, hold := sims(m, campaign.Train, classes), sims(m, campaign.Holdout, classes)
 	need := probeMemory(cfg, size, train, hold, maxTrain)
-	return fits(lim, fmt.Sprintf("train probe on %d² images (%d training images at most, %d holdout)", size, maxTrain, hold*dataset.PerSnapshot), need,
+	return fits(lim, fmt.Sprintf("train probe on %d² images (%d training, %d holdout)", size, min(train*dataset.PerSnapshot, maxTrain), hold*dataset.PerSnapshot), need,
 		"run where more memory is given (--memory overrides the detected budget)")
 }
 
