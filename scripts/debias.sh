@@ -8,10 +8,11 @@
 # debiasing table and figure (scripts/demo.sh reuses everything else).
 #
 # Sizes (environment): DEBIAS_LAMBDAS ("0 0.3 1"), and the demo's DEMO_OUT
-# (out/demo), DEMO_EPOCHS (10).
+# (out/demo), DEMO_EPOCHS (8), DEMO_NET (see demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lambdas=${DEBIAS_LAMBDAS:-"0 0.3 1"} epochs=${DEMO_EPOCHS:-10} out=${DEMO_OUT:-out/demo}
+lambdas=${DEBIAS_LAMBDAS:-"0 0.3 1"} epochs=${DEMO_EPOCHS:-8} out=${DEMO_OUT:-out/demo}
+read -ra net <<<"${DEMO_NET---filters 8,16,32,32 --dense 64,32}"
 bin=${BIN:-bin}
 if [ ! -f "$out/manifest.csv" ]; then
 	echo "debias.sh: no campaign in $out: run make demo first (or set DEMO_OUT)" >&2
@@ -23,7 +24,7 @@ go build -o "$bin/" ./train ./analysis
 for l in $lambdas; do
 	echo "== the amplitude debiased at λ = $l"
 	fit_run "$out/cnn-debias-$l" "$epochs" "$out/train.log" --manifest "$out/manifest.csv" --snapshots "$out/snaps" \
-		--task classify --cache "$out/cache" --debias amplitude --debias-lambda "$l"
+		--task classify --cache "$out/cache" "${net[@]}" --debias amplitude --debias-lambda "$l"
 	"$bin/train" probe --run "$out/cnn-debias-$l" 2>>"$out/train.log"
 done
 echo "== the report, with the debiasing runs"

@@ -9,10 +9,11 @@
 # (scripts/demo.sh reuses everything else). Finished work is reused.
 #
 # Sizes (environment): DEMO_TRIALS (4), DEMO_AE_EPOCHS (5), and the demo's
-# DEMO_OUT (out/demo), DEMO_EPOCHS (8).
+# DEMO_OUT (out/demo), DEMO_EPOCHS (8), DEMO_NET (see demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${DEMO_EPOCHS:-8} out=${DEMO_OUT:-out/demo} trials=${DEMO_TRIALS:-4}
+read -ra net <<<"${DEMO_NET---filters 8,16,32,32 --dense 64,32}"
 bin=${BIN:-bin}
 manifest=$out/manifest.csv
 if [ ! -f "$manifest" ]; then
@@ -25,7 +26,7 @@ go build -o "$bin/" ./train ./analysis
 
 echo "== the classifier trained with zoom augmentation"
 fit_run "$out/cnn-augment-zoom" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$out/snaps" \
-	--task classify --cache "$out/cache" --augment zoom
+	--task classify --cache "$out/cache" "${net[@]}" --augment zoom
 "$bin/train" eval --run "$out/cnn-augment-zoom" 2>>"$out/train.log"
 
 echo "== transfer learning: the classifier from the regressor's convolutions, against from scratch"

@@ -12,10 +12,13 @@
 # hyper-parameter search, zoom augmentation, the autoencoder) and debias.sh.
 #
 # Sizes (environment): DEMO_GRID (64), DEMO_SIMS per class (20), DEMO_EPOCHS (8),
-# DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
+# DEMO_NET, the network's flags ("--filters 8,16,32,32 --dense 64,32": the default
+# network with half its channels and units, four times cheaper; empty for the
+# default), DEMO_OUT (out/demo). The paper: 2000 simulations at 500³, 250² images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${DEMO_GRID:-64} sims=${DEMO_SIMS:-20} epochs=${DEMO_EPOCHS:-8} out=${DEMO_OUT:-out/demo}
+read -ra net <<<"${DEMO_NET---filters 8,16,32,32 --dense 64,32}"
 bin=${BIN:-bin}
 mkdir -p "$out"
 go build -o "$bin/" ./sim ./train ./analysis
@@ -37,7 +40,8 @@ done
 fit() { # task run-directory [train fit flags of a new run...]
 	local task=$1 run=$out/$2
 	shift 2
-	fit_run "$run" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$out/snaps" --task "$task" --cache "$out/cache" "$@"
+	fit_run "$run" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$out/snaps" --task "$task" --cache "$out/cache" \
+		"${net[@]}" "$@"
 	"$bin/train" eval --run "$run" 2>>"$out/train.log"
 }
 echo "== training the CNN ($epochs epochs; the classifier under three normalisations, the regressor, the classifier on beamed and noisy maps)"

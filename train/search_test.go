@@ -132,7 +132,7 @@ epochs = [2, 3]
 		}
 	}
 
-	// A signal (SLURM's --signal before the time limit) stops a trial after the epoch under way
+	// A signal (SLURM's --signal before the time limit) stops a trial within the batch under way
 	// with exit status 3; running it again resumes it.
 	long := filepath.Join(dir, "long.json")
 	os.WriteFile(long, []byte(`{"filters": [4, 4], "dense": [], "batch": 32, "epochs": 500}`), 0o666)
@@ -161,7 +161,7 @@ epochs = [2, 3]
 		t.Fatalf("signalled trial: %v, want exit status 3", err)
 	}
 	h, err := experiment.ReadHistory(search.TrialDir(out2, 0))
-	if err != nil || len(h) < 2 || len(h) > 100 {
+	if err != nil || len(h) < 1 || len(h) > 100 { // it stops within epoch 2 or later, the finished ones saved
 		t.Fatalf("signalled trial: %d epochs saved (%v)", len(h), err)
 	}
 	if _, _, code := run(t, "train", "search", "--summarise", "--out", out2); code == 0 {
