@@ -9,7 +9,8 @@
 #	scripts/protocols.sh MANIFEST SNAPSHOTS OUT
 #
 # Sizes (environment): PROTO_EPOCHS (20), PROTO_IMAGE_SIZE (64; 0 = N/2),
-# and ANALYSIS_FLAGS (extra flags of analysis run, e.g. "--tsne-points 2000").
+# PROTO_NET (the network's flags, e.g. "--filters 8,16,32,32 --dense 64,32";
+# empty, the default network), and ANALYSIS_FLAGS (extra flags of analysis run, e.g. "--tsne-points 2000").
 set -euo pipefail
 if [ $# -ne 3 ]; then
 	echo "usage: scripts/protocols.sh MANIFEST SNAPSHOTS OUT" >&2
@@ -17,6 +18,7 @@ if [ $# -ne 3 ]; then
 fi
 manifest=$(realpath "$1") snaps=$(realpath "$2") out=$(realpath -m "$3")
 epochs=${PROTO_EPOCHS:-20} size=${PROTO_IMAGE_SIZE:-64}
+read -ra net <<<"${PROTO_NET:-}"
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin}
 go build -o "$bin/" ./train ./analysis
@@ -27,7 +29,7 @@ fit() { # task run-directory [train fit flags of a new run...]
 	local task=$1 run=$out/$2
 	shift 2
 	fit_run "$run" "$epochs" "$out/train.log" --manifest "$manifest" --snapshots "$snaps" --task "$task" \
-		--image-size "$size" --cache "$out/cache" "$@"
+		--image-size "$size" --cache "$out/cache" "${net[@]}" "$@"
 	"$bin/train" eval --run "$run" 2>>"$out/train.log"
 }
 runs=()
