@@ -8,6 +8,7 @@ import (
 	"github.com/turbindex/turbindex/analysis/svm"
 	"github.com/turbindex/turbindex/train/metrics"
 	"github.com/turbindex/turbindex/train/plots"
+	"gonum.org/v1/gonum/stat"
 )
 
 // regressor is a trained estimator of the spectral index n.
@@ -54,11 +55,20 @@ func (s *state) regression() error {
 		s.note("No sweep simulations in train and holdout: no regression of n.")
 		return nil
 	}
-	t := report.Table{Title: "Spectral index n of the sweep holdout", Columns: []string{"mse", "r2", "images"}}
+	t := report.Table{Title: "Spectral index n of the sweep holdout", Columns: []string{"mse", "r2", "r2_sweep", "images"}}
 	truth := s.swHold.index()
 	distinct := map[float64]bool{}
 	for _, n := range truth {
 		distinct[n] = true
+	}
+	// R² compares with the spread of the holdout's own n, which a small
+	// holdout barely samples (two simulations may differ by 0.1 in n on a
+	// sweep of width 1); r2_sweep compares the MSE with the variance of n
+	// over the training split, the skill against guessing its mean.
+	prior := variance(s.swTrain.index())
+	if len(distinct) < 5 {
+		s.note("The sweep holdout has %d distinct values of n: its R² is relative to their spread (variance %.3g) and says little; "+
+			"r2_sweep relates the MSE to the variance of n over the training split, %.3g.", len(distinct), variance(truth), prior)
 	}
 	for _, reg := range s.regressors {
 		pred, err := reg.predict(s.swHold)
@@ -67,6 +77,9 @@ func (s *state) regression() error {
 		}
 		vals := map[string]float64{"mse": metrics.MSE(pred, truth), "images": float64(len(truth))}
 		title := fmt.Sprintf("%s: MSE %.3g", reg.name, vals["mse"])
+		if prior > 0 {
+			vals["r2_sweep"] = 1 - vals["mse"]/prior
+		}
 		// R² compares with the spread of the true n: it needs at least two
 		// simulations with different n in the holdout.
 		if len(distinct) > 1 {
@@ -86,4 +99,14 @@ func (s *state) regression() error {
 	}
 	s.r.Tables = append(s.r.Tables, t)
 	return nil
+}
+
+// variance returns the population variance of x (0 for fewer than two
+// values).
+func variance(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	_, v := stat.PopMeanVariance(x, nil)
+	return v
 }

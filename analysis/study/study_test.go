@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,23 @@ func TestRun(t *testing.T) {
 	}
 	if n := back.Tables[1].Rows[0].Values["images"]; n != 48*2 {
 		t.Errorf("regression on %v holdout images, want 96 (two sweep simulations)", n)
+	}
+	// r2 and r2_sweep divide the same MSE by the holdout's and the training
+	// split's variance of n: their ratio (1−r2_sweep)/(1−r2) is one
+	// number for every method; and two holdout simulations get the note.
+	ratio := 0.0
+	for _, row := range back.Tables[1].Rows {
+		v := row.Values
+		got := (1 - v["r2_sweep"]) / (1 - v["r2"])
+		if ratio == 0 {
+			ratio = got
+		}
+		if !(got > 0) || math.Abs(got-ratio) > 1e-9*ratio || !(v["r2_sweep"] <= 1) {
+			t.Errorf("%s: r2 %v, r2_sweep %v: ratio %v, others %v", row.Method, v["r2"], v["r2_sweep"], got, ratio)
+		}
+	}
+	if !slices.ContainsFunc(back.Notes, func(n string) bool { return strings.Contains(n, "2 distinct values of n") }) {
+		t.Errorf("no note on the two-simulation sweep holdout: %q", back.Notes)
 	}
 	if len(back.Headline) != 2 {
 		t.Errorf("headline %q", back.Headline)
