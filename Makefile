@@ -3,13 +3,15 @@ GO      ?= go
 BIN     ?= bin
 OUT     ?= out
 FUZZTIME ?= 15s
+# Build tags of the CPU build: openblas where libopenblas-dev is installed (scripts/go-tags).
+TAGS    ?= $(shell scripts/go-tags)
 
 .PHONY: all build build-mpi build-mpich demo demo-extras test vet fuzz bench clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./sim ./train ./analysis
+	$(GO) build -tags "$(TAGS)" -o $(BIN)/ ./sim ./train ./analysis
 
 # sim with the system MPI through cgo (Open MPI: apt install openmpi-bin libopenmpi-dev),
 # for mpirun/srun; it also runs without a launcher, with in-process ranks.
@@ -34,6 +36,10 @@ demo-extras: demo
 # The full suite: vet, every test, and short fuzzes of the snapshot, FITS and image-cache readers.
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
+	@case " $(TAGS) " in \
+	*" openblas "*) echo "$(GO) test -tags openblas ./train/cnn"; $(GO) test -count=1 -tags openblas ./train/cnn ;; \
+	*) echo "skipping the OpenBLAS path of train/cnn: no libopenblas-dev (apt install libopenblas-dev)" ;; \
+	esac
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sim/snapshot
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5s ./fits
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 5s ./train/autoenc

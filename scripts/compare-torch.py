@@ -14,7 +14,7 @@ back in each pair, so the noise of a shared machine hits all of them. Rates
 are images per second of wall time and per CPU second of the process (the
 second does not count time spent waiting for a core).
 
-usage: scripts/compare-torch.py [--sizes 64,128,250] [--pairs 3] [--threads 2] [--steps 20]
+usage: scripts/compare-torch.py [--sizes 64,128,250] [--pairs 3] [--threads 2] [--steps 20] [--tags openblas]
 needs /usr/bin/python3 with PyTorch (Debian: apt install python3-torch).
 """
 import argparse
@@ -68,6 +68,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--tags", default="", help="Go build tags of our side, e.g. openblas (needs libopenblas-dev)")
     a = ap.parse_args()
     try:
         import torch
@@ -77,11 +78,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="compare-torch-")
     try:
         test = os.path.join(tmp, "cnn.test")
-        subprocess.run(["go", "test", "-c", "-o", test, "./train/cnn"], cwd=ROOT, check=True)
+        subprocess.run(["go", "test", "-c", "-tags", a.tags, "-o", test, "./train/cnn"], cwd=ROOT, check=True)
         script = os.path.join(tmp, "net.py")
         with open(script, "w") as f:
             f.write(TORCH)
-        print("CPU: %s; %d threads pinned to CPUs %s; PyTorch %s; batch 32, %d steps per run" % (cpu(), a.threads, cpus, torch.__version__, a.steps))
+        print("CPU: %s; %d threads pinned to CPUs %s; PyTorch %s; batch 32, %d steps per run; Go tags %r" % (cpu(), a.threads, cpus, torch.__version__, a.steps, a.tags))
 
         def ours(size):
             env = dict(os.environ, GOMAXPROCS=str(a.threads))

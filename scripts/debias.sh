@@ -18,7 +18,7 @@ if [ ! -f "$out/manifest.csv" ]; then
 	echo "debias.sh: no campaign in $out: run make demo first (or set DEMO_OUT)" >&2
 	exit 2
 fi
-go build -o "$bin/" ./train ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./train ./analysis
 # shellcheck source=scripts/fit.sh
 . scripts/fit.sh
 for l in $lambdas; do

@@ -21,7 +21,7 @@ grid=${DEMO_GRID:-64} sims=${DEMO_SIMS:-20} epochs=${DEMO_EPOCHS:-8} out=${DEMO_
 read -ra net <<<"${DEMO_NET---filters 8,16,32,32 --dense 64,32}"
 bin=${BIN:-bin}
 mkdir -p "$out"
-go build -o "$bin/" ./sim ./train ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./sim ./train ./analysis
 
 manifest=$out/manifest.csv
 if [ ! -f "$manifest" ]; then

@@ -20,7 +20,7 @@ per=${PER_TASK:-2} bin=${BIN:-bin}
 timefmt=/usr/bin/time
 [ -x "$timefmt" ] || { echo "paper-scale: needs GNU time (/usr/bin/time, Debian package time)" >&2; exit 1; }
 mkdir -p "$out"
-go build -o "$bin/" ./sim ./train ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./sim ./train ./analysis
 
 table=$out/table.tsv
 printf 'stage\twall_s\tcpu_s\tpeak_rss_mb\tdisk_mb\n' >"$table"

@@ -21,7 +21,7 @@ epochs=${PROTO_EPOCHS:-20} size=${PROTO_IMAGE_SIZE:-64}
 read -ra net <<<"${PROTO_NET:-}"
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin}
-go build -o "$bin/" ./train ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./train ./analysis
 mkdir -p "$out"
 # shellcheck source=scripts/fit.sh
 . scripts/fit.sh

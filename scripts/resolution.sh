@@ -19,7 +19,7 @@ grids=${RES_GRIDS:-"32 64 128"} test_grids=${RES_TEST_GRIDS:-""} sims=${RES_SIMS
 size=${RES_IMAGE_SIZE:-16} seed=${RES_SEED:-7} out=${RES_OUT:-out/resolution}
 bin=${BIN:-bin}
 mkdir -p "$out"
-go build -o "$bin/" ./sim ./train ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./sim ./train ./analysis
 
 args=()
 for n in $grids; do

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:?usage: scripts/svm-scale.sh CAMPAIGN_DIR}
 sub=${SUBSAMPLE:-500} size=${SIZE:-250} bin=${BIN:-bin}
-go build -o "$bin/" ./analysis
+go build -tags "$(scripts/go-tags)" -o "$bin/" ./analysis
 printf 'selection\twall_s\tsvm\tsvr\thog_svm_accuracy\thog_svm_auc\thog_svr_mse\n' >"$dir/svm-scale.tsv"
 for s in "$sub" 0; do
 	out=$dir/svm-scale-$s
