@@ -12,7 +12,8 @@
 # trained on), RES_TEST_GRIDS ("": grids of which only the holdout
 # simulations are run, tested on but not trained on: a cheap finer grid),
 # RES_SIMS per class (20), RES_EPOCHS (5), RES_IMAGE_SIZE (16: the smallest
-# grid's N/2), RES_SEED (7), RES_OUT (out/resolution).
+# grid's N/2), RES_SEED (7), RES_TEST_RANKS (2: ranks of each simulation of the
+# test grids), RES_OUT (out/resolution).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grids=${RES_GRIDS:-"32 64 128"} test_grids=${RES_TEST_GRIDS:-""} sims=${RES_SIMS:-20} epochs=${RES_EPOCHS:-5}
@@ -21,6 +22,8 @@ bin=${BIN:-bin}
 mkdir -p "$out"
 go build -tags "$(scripts/go-tags)" -o "$bin/" ./sim ./train ./analysis
 
+# shellcheck source=scripts/fit.sh
+. scripts/fit.sh
 args=()
 for n in $grids; do
 	d=$out/$n
@@ -35,17 +38,9 @@ for n in $grids; do
 		"$bin/sim" task --manifest "$d/manifest.csv" --outdir "$d/snaps" --task-id "$k" --per-task "$per" --log-every 1h 2>>"$out/sim.log"
 	done
 	"$bin/sim" status --manifest "$d/manifest.csv" --outdir "$d/snaps"
-	done_epochs=0
-	[ -f "$d/cnn/history.csv" ] && done_epochs=$(($(wc -l <"$d/cnn/history.csv") - 1))
-	if [ "$done_epochs" -lt "$epochs" ]; then
-		echo "== training the CNN at ${n}³ on ${size}² images ($epochs epochs)"
-		if [ "$done_epochs" -gt 0 ]; then
-			"$bin/train" fit --resume --out "$d/cnn" --epochs "$epochs" --log-every 1h 2>>"$out/train.log"
-		else
-			"$bin/train" fit --manifest "$d/manifest.csv" --snapshots "$d/snaps" --task classify --epochs "$epochs" \
-				--image-size "$size" --cache "$d/cache" --out "$d/cnn" --log-every 1h 2>>"$out/train.log"
-		fi
-	fi
+	echo "== the CNN at ${n}³ on ${size}² images"
+	fit_run "$d/cnn" "$epochs" "$out/train.log" --manifest "$d/manifest.csv" --snapshots "$d/snaps" --task classify \
+		--image-size "$size" --cache "$d/cache"
 	args+=(--campaign "$d/manifest.csv,$d/snaps,$d/cnn")
 done
 
@@ -55,11 +50,13 @@ for n in $test_grids; do
 	if [ ! -f "$d/manifest.csv" ]; then
 		"$bin/sim" plan --preset demo --seed "$seed" --grid "$n" --kolmogorov "$sims" --burgers "$sims" --sweep 0 --out "$d/manifest.csv"
 	fi
-	# With one simulation per task, task k runs row k: only the holdout rows.
+	# With one simulation per task, task k runs row k: only the holdout rows,
+	# one at a time on RES_TEST_RANKS ranks (the results do not depend on it).
 	holdout=$(grep -v -e '^#' -e '^id,' "$d/manifest.csv" | awk -F, '$5 == "holdout" { print NR - 1 }')
 	echo "== simulating the $(echo $holdout | wc -w) holdout boxes at ${n}³ (finished ones are skipped)"
 	for k in $holdout; do
-		"$bin/sim" task --manifest "$d/manifest.csv" --outdir "$d/snaps" --task-id "$k" --per-task 1 --log-every 1h 2>>"$out/sim.log"
+		"$bin/sim" task --manifest "$d/manifest.csv" --outdir "$d/snaps" --task-id "$k" --per-task 1 --ranks "${RES_TEST_RANKS:-2}" \
+			--log-every 1h 2>>"$out/sim.log"
 	done
 	args+=(--campaign "$d/manifest.csv,$d/snaps")
 done
