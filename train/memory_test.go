@@ -41,15 +41,7 @@ func TestFitMemoryEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(split string) int {
-		n := 0
-		for _, r := range m.Rows {
-			if r.Split == split {
-				n++
-			}
-		}
-		return n
-	}
+	count := func(split string) int { return splitRows(m, split) }
 	for _, size := range []int{64, 160} {
 		out := filepath.Join(t.TempDir(), "run")
 		cmd := exec.Command(bins["train"], "fit", "--manifest", mpath, "--snapshots", snaps, "--task", "classify",
@@ -133,15 +125,7 @@ func TestProbeMemoryEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(split string) int {
-		n := 0
-		for _, r := range m.Rows {
-			if r.Split == split {
-				n++
-			}
-		}
-		return n
-	}
+	count := func(split string) int { return splitRows(m, split) }
 	const size = 160
 	out := filepath.Join(dir, "run")
 	cfg := experiment.Config{Task: experiment.Classify, Manifest: mpath, Snapshots: snaps, Cache: filepath.Join(dir, "cache"),
@@ -185,4 +169,15 @@ func TestProbeMemoryEstimate(t *testing.T) {
 	if peak >= pixels {
 		t.Errorf("peak %.0f MB: not below the %.0f MB of pixels of the two splits", peak/1e6, pixels/1e6)
 	}
+}
+
+// splitRows returns the number of rows of m in split.
+func splitRows(m *campaign.Manifest, split string) int {
+	n := 0
+	for _, r := range m.Rows {
+		if r.Split == split {
+			n++
+		}
+	}
+	return n
 }

@@ -33,11 +33,7 @@ func (o Options) check(cfg Config, what, split string, classes []string, perImag
 	if o.Limits == nil {
 		return nil
 	}
-	m, err := campaign.ReadFile(cfg.Manifest)
-	if err != nil {
-		return err
-	}
-	size, err := imageSide(cfg, m)
+	m, size, err := manifestSide(cfg)
 	if err != nil {
 		return err
 	}

@@ -228,11 +228,7 @@ func checkFit(cfg Config, lim *resources.Limits) error {
 	if lim == nil {
 		return nil
 	}
-	m, err := campaign.ReadFile(cfg.Manifest)
-	if err != nil {
-		return err
-	}
-	size, err := imageSide(cfg, m)
+	m, size, err := manifestSide(cfg)
 	if err != nil {
 		return err
 	}

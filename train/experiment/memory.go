@@ -151,11 +151,7 @@ func checkProbe(cfg Config, lim *resources.Limits, maxTrain int) error {
 	if lim == nil {
 		return nil
 	}
-	m, err := campaign.ReadFile(cfg.Manifest)
-	if err != nil {
-		return err
-	}
-	size, err := imageSide(cfg, m)
+	m, size, err := manifestSide(cfg)
 	if err != nil {
 		return err
 	}
@@ -171,4 +167,15 @@ func checkProbe(cfg Config, lim *resources.Limits, maxTrain int) error {
 // the caller keeping perImage bytes of each image besides its prediction.
 func PredictMemory(cfg Config, size, sims int, perImage float64) int64 {
 	return inferMemory(cfg, size, sims, 4+perImage)
+}
+
+// manifestSide reads the campaign manifest of the run cfg and the side of
+// its images in pixels, which the memory estimates start from.
+func manifestSide(cfg Config) (*campaign.Manifest, int, error) {
+	m, err := campaign.ReadFile(cfg.Manifest)
+	if err != nil {
+		return nil, 0, err
+	}
+	size, err := imageSide(cfg, m)
+	return m, size, err
 }
