@@ -9,7 +9,9 @@
 # directory after it.
 #
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
-# (out/paper-scale), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP
+# (out/paper-scale), NET (network flags for train fit, e.g. "--filters
+# 8,16,32,32 --dense 64,32"; default: train fit's own network), and for a
+# reduced campaign KOLMOGOROV, BURGERS, SWEEP
 # (default: the preset's 500, 500, 1000). PER_TASK simulations run at once
 # (2). Re-running reuses finished simulations; the trainings and the report
 # start afresh.
@@ -17,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${GRID:-64} size=${SIZE:-250} epochs=${EPOCHS:-3} out=${OUT:-out/paper-scale}
 per=${PER_TASK:-2} bin=${BIN:-bin}
+read -r -a net <<<"${NET:-}"
 timefmt=/usr/bin/time
 [ -x "$timefmt" ] || { echo "paper-scale: needs GNU time (/usr/bin/time, Debian package time)" >&2; exit 1; }
 mkdir -p "$out"
@@ -65,7 +68,7 @@ for task in classify regress; do
 	run=$out/cnn-$task
 	rm -rf "$run"
 	stage "train fit $task ($epochs epochs)" "$bin/train" fit --manifest "$manifest" --snapshots "$out/snaps" --task "$task" \
-		--epochs "$epochs" --image-size "$size" --cache "$out/cache" --out "$run" --log-every 5m 2>>"$out/train.log"
+		"${net[@]}" --epochs "$epochs" --image-size "$size" --cache "$out/cache" --out "$run" --log-every 5m 2>>"$out/train.log"
 	stage "train eval $task" "$bin/train" eval --run "$run" 2>>"$out/train.log"
 done
 stage "train embed" "$bin/train" embed --run "$out/cnn-classify" 2>>"$out/train.log"
