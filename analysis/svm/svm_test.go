@@ -3,6 +3,8 @@ package svm
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -335,6 +337,45 @@ func TestDecisionFor(t *testing.T) {
 			if m.DecisionFor(0, x[i]) != -d {
 				t.Errorf("DecisionFor(0) is not −DecisionFor(1)")
 			}
+		}
+	}
+}
+
+// TestParallelColumnsBitwise: above parallelFrom vectors the kernel columns
+// are filled by several goroutines; the model must be the same bits as with
+// one, for the SVM and the SVR (whose columns span all l points).
+func TestParallelColumnsBitwise(t *testing.T) {
+	n := parallelFrom + 1500
+	x, y := blobs(n, 6, 1, 21)
+	xs, ys := sinData(n, 22)
+	train := func(procs int) (*Model, *Model) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		p := DefaultParams(Kernel{Kind: "rbf", Gamma: 0.5})
+		p.CacheMB, p.Shrinking = 1, true // a small cache: columns are refilled
+		svc, err := TrainSVC(x, y, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Epsilon = 0.05
+		svr, err := TrainSVR(xs, ys, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc, svr
+	}
+	c1, r1 := train(1)
+	c4, r4 := train(4)
+	for _, m := range []struct {
+		name string
+		a, b *Model
+	}{{"SVC", c1, c4}, {"SVR", r1, r4}} {
+		if m.a.Iter != m.b.Iter || m.a.Bias != m.b.Bias || m.a.Obj != m.b.Obj ||
+			!slices.Equal(m.a.SVIndex, m.b.SVIndex) || !slices.Equal(m.a.Coef, m.b.Coef) {
+			t.Errorf("%s: 1 goroutine: %d iterations, %d SVs, bias %v, objective %v; 4: %d, %d, %v, %v",
+				m.name, m.a.Iter, m.a.NumSV(), m.a.Bias, m.a.Obj, m.b.Iter, m.b.NumSV(), m.b.Bias, m.b.Obj)
+		}
+		if m.a.NumSV() < 100 {
+			t.Errorf("%s: %d support vectors: too few to exercise the solver", m.name, m.a.NumSV())
 		}
 	}
 }
