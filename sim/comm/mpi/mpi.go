@@ -120,6 +120,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/turbindex/turbindex/sim/comm"
@@ -610,6 +611,10 @@ func (w *world) Barrier() error {
 	return mpiError("MPI_Barrier", C.tix_barrier())
 }
 
+// abortGrace is how long Abort waits between printing its reason and
+// calling MPI_Abort.
+const abortGrace = 300 * time.Millisecond
+
 // Abort prints "sim: rank R of N: cause" to stderr and ends the whole job
 // with MPI_Abort(MPI_COMM_WORLD, 1); it does not return. The launcher
 // kills the other ranks wherever they are blocked, which is the only way
@@ -622,6 +627,11 @@ func (w *world) Abort(cause error) {
 	fmt.Fprintf(os.Stderr, "sim: rank %d of %d: %s\n", w.rank, w.size, msg)
 	os.Stderr.Sync() // an error (stderr is a pipe) is harmless: writes are unbuffered
 	if !finalized.Load() {
+		// The line is in the pipe to the launcher's proxy, not yet on the
+		// user's terminal: MPICH's Hydra tears its forwarding down on
+		// MPI_Abort and, under load, lost it (once in a CI run). A
+		// moment's grace lets the proxy forward it first.
+		time.Sleep(abortGrace)
 		// With MPI_THREAD_SERIALIZED, take the lock if it is free to keep
 		// other goroutines out; but another goroutine may hold it while
 		// blocked in a collective that will never complete, and waiting
