@@ -86,3 +86,59 @@ func TestResolutionScript(t *testing.T) {
 		t.Errorf("the rerun trained again:\n%s", again)
 	}
 }
+
+// TestPaperScaleScript runs scripts/paper-scale.sh on a tiny campaign (10 +
+// 10 + 20 simulations at 16³, 32² images, one epoch of a small network) and
+// checks its table: one row per stage, in order, each with a wall time, a
+// CPU time, the peak RSS of a Go program and the disk used, which
+// grows once the snapshots and the cache are written; and that the
+// report was written with HOG + SVM fitted on every training vector.
+func TestPaperScaleScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the paper-scale script takes a minute")
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Skip("needs GNU time (Debian package time)")
+	}
+	out := t.TempDir()
+	runScript(t, []string{"GRID=16", "SIZE=32", "EPOCHS=1", "KOLMOGOROV=10", "BURGERS=10", "SWEEP=20",
+		"NET=--filters 4,4,4,4 --dense 8,8", "OUT=" + out, "BIN=" + filepath.Join(out, "bin")}, "paper-scale.sh")
+	b, err := os.ReadFile(filepath.Join(out, "table.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	want := []string{"plan", "simulate (40 at 16³)", "image cache (32²)", "train fit classify (1 epochs)", "train eval classify",
+		"train fit regress (1 epochs)", "train eval regress", "train embed", "analysis run"}
+	if len(lines) != len(want)+1 || lines[0] != "stage\twall_s\tcpu_s\tpeak_rss_mb\tdisk_mb" {
+		t.Fatalf("table:\n%s", b)
+	}
+	var disk []float64
+	for i, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		if len(f) != 5 || f[0] != want[i] {
+			t.Errorf("row %d: %q, want stage %q and 4 figures", i, l, want[i])
+			continue
+		}
+		v := make([]float64, 4)
+		for k := range v {
+			if v[k], err = strconv.ParseFloat(f[k+1], 64); err != nil || v[k] < 0 {
+				t.Errorf("row %q: column %d is %q", l, k+1, f[k+1])
+			}
+		}
+		if v[2] < 1 {
+			t.Errorf("row %q: peak RSS %g MB is not that of a Go program", l, v[2])
+		}
+		disk = append(disk, v[3])
+	}
+	if len(disk) == len(want) && !(disk[2] > disk[0]) {
+		t.Errorf("disk used after the plan %g MB, after the cache %g MB: the snapshots and cache were not counted", disk[0], disk[2])
+	}
+	params, err := os.ReadFile(filepath.Join(out, "report", "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(params), "fitted on all") {
+		t.Errorf("the report does not say the SVM was fitted on every training vector:\n%.2000s", params)
+	}
+}
