@@ -410,7 +410,11 @@ func Fit(ctx context.Context, dir string, cfg Config, opt FitOptions) error {
 			return err
 		}
 		e.Seconds = time.Since(t0).Seconds()
-		prog.Finish(slog.Float64("train_loss", e.TrainLoss), slog.Float64("val_loss", e.ValLoss), slog.Float64("val_acc", e.ValAcc))
+		score := "val_acc" // ValAcc is the MSE of a regressor
+		if cfg.Task == Regress {
+			score = "val_mse"
+		}
+		prog.Finish(slog.Float64("train_loss", e.TrainLoss), slog.Float64("val_loss", e.ValLoss), slog.Float64(score, e.ValAcc))
 		best := len(history) == 0 || e.ValLoss < slices.MinFunc(history, func(a, b Epoch) int {
 			return cmpFloat(a.ValLoss, b.ValLoss)
 		}).ValLoss
