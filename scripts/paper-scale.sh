@@ -4,8 +4,8 @@
 # reduced grid with full-size images. Stages: plan, simulate, image cache,
 # train fit + eval (classify and regress), embed, analysis run. Prints one
 # table: each stage's wall time, CPU time (user + system, all its
-# processes: on a shared machine the steadier figure), peak RSS (the largest
-# process of the stage, from GNU time) and the disk used by the campaign
+# processes: on a shared machine the steadier figure), peak RSS in MiB (the largest
+# process of the stage, from GNU time) and the disk used by the campaign (MiB)
 # directory after it.
 #
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
@@ -26,7 +26,7 @@ mkdir -p "$out"
 go build -tags "$(scripts/go-tags)" -o "$bin/" ./sim ./train ./analysis
 
 table=$out/table.tsv
-printf 'stage\twall_s\tcpu_s\tpeak_rss_mb\tdisk_mb\n' >"$table"
+printf 'stage\twall_s\tcpu_s\tpeak_rss_mib\tdisk_mib\n' >"$table"
 stage() { # name command...: runs the command under GNU time, adds a row
 	local name=$1
 	shift

@@ -110,7 +110,7 @@ func TestPaperScaleScript(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	want := []string{"plan", "simulate (40 at 16³)", "image cache (32²)", "train fit classify (1 epochs)", "train eval classify",
 		"train fit regress (1 epochs)", "train eval regress", "train embed", "analysis run"}
-	if len(lines) != len(want)+1 || lines[0] != "stage\twall_s\tcpu_s\tpeak_rss_mb\tdisk_mb" {
+	if len(lines) != len(want)+1 || lines[0] != "stage\twall_s\tcpu_s\tpeak_rss_mib\tdisk_mib" {
 		t.Fatalf("table:\n%s", b)
 	}
 	var disk []float64
@@ -127,12 +127,12 @@ func TestPaperScaleScript(t *testing.T) {
 			}
 		}
 		if v[2] < 1 {
-			t.Errorf("row %q: peak RSS %g MB is not that of a Go program", l, v[2])
+			t.Errorf("row %q: peak RSS %g MiB is not that of a Go program", l, v[2])
 		}
 		disk = append(disk, v[3])
 	}
 	if len(disk) == len(want) && !(disk[2] > disk[0]) {
-		t.Errorf("disk used after the plan %g MB, after the cache %g MB: the snapshots and cache were not counted", disk[0], disk[2])
+		t.Errorf("disk used after the plan %g MiB, after the cache %g MiB: the snapshots and cache were not counted", disk[0], disk[2])
 	}
 	params, err := os.ReadFile(filepath.Join(out, "report", "metrics.json"))
 	if err != nil {
