@@ -3,6 +3,7 @@ package study
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -96,6 +97,7 @@ func (s *state) fitSVM(name string, n int, train func(svm.Params) (*svm.Model, e
 	t0 := time.Now()
 	prog := progress.New(s.o.Progress, s.log, name+" fit", 1, 30*time.Second)
 	prog.Update(0, slog.Int("vectors", n))
+	p.Progress = smoProgress(prog, p.Tol)
 	m, err := train(p)
 	if err != nil {
 		return nil, err
@@ -103,6 +105,26 @@ func (s *state) fitSVM(name string, n int, train func(svm.Params) (*svm.Model, e
 	prog.Finish(slog.Int("support_vectors", m.NumSV()), slog.Int("iterations", m.Iter), slog.Float64("seconds", time.Since(t0).Seconds()))
 	s.r.Parameters[slug(name)+"_fit"] = fmt.Sprintf("%d vectors, %d support vectors, %d SMO iterations, %.0f s", n, m.NumSV(), m.Iter, time.Since(t0).Seconds())
 	return m, nil
+}
+
+// smoProgress maps an SMO fit's maximal KKT violation to a fraction of
+// the work done, for the bar and its ETA: the violation falls roughly
+// geometrically from its first reported value v₀ to the tolerance, so the
+// fraction is log(v₀/v) / log(v₀/tol), never decreasing, short of 1 until
+// the fit returns. The ETA is rough — the last decade is often the slowest
+// — but it says minutes or hours, which the number of vectors alone does not.
+func smoProgress(prog *progress.Progress, tol float64) func(iter int, violation float64) {
+	if tol <= 0 {
+		tol = 1e-3
+	}
+	v0, done := 0.0, 0.0
+	return func(iter int, v float64) {
+		if v0 == 0 {
+			v0 = max(v, 10*tol)
+		}
+		done = max(done, min(math.Log(v0/max(v, tol))/math.Log(v0/tol), 0.99))
+		prog.Update(done, slog.Int("iterations", iter), slog.Float64("violation", v))
+	}
 }
 
 // svmCacheMB is the kernel cache of each SVM fit, in MiB.

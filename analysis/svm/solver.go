@@ -49,6 +49,11 @@ type solver struct {
 	Gbar       []float64
 	unshrink   bool
 	iter       int
+	// violation is the maximal KKT violation the last working-set
+	// selection found (over the active set); the solver stops below eps.
+	violation float64
+	// progress, if not nil, is called every min(l, 1000) iterations.
+	progress func(iter int, violation float64)
 }
 
 type solution struct {
@@ -123,9 +128,9 @@ func (s *solver) reconstructGradient() {
 }
 
 // solve runs SMO. p, y and alpha (initial, feasible) are consumed.
-func solve(l int, Q qmatrix, p []float64, y []int8, alpha []float64, C, eps float64, shrinking bool) solution {
+func solve(l int, Q qmatrix, p []float64, y []int8, alpha []float64, C, eps float64, shrinking bool, progress func(iter int, violation float64)) solution {
 	s := &solver{
-		l: l, Q: Q, QD: Q.diag(), p: p, y: y, alpha: alpha, C: C, eps: eps,
+		l: l, Q: Q, QD: Q.diag(), p: p, y: y, alpha: alpha, C: C, eps: eps, progress: progress,
 		status: make([]int8, l), activeSet: make([]int, l),
 		G: make([]float64, l), Gbar: make([]float64, l), activeSize: l,
 	}
@@ -160,6 +165,9 @@ func solve(l int, Q qmatrix, p []float64, y []int8, alpha []float64, C, eps floa
 			counter = min(l, 1000)
 			if shrinking {
 				s.doShrinking()
+			}
+			if s.progress != nil && s.iter > 0 {
+				s.progress(s.iter, s.violation)
 			}
 		}
 		i, j, done := s.selectWorkingSet()
@@ -370,6 +378,7 @@ func (s *solver) selectWorkingSet() (int, int, bool) {
 			}
 		}
 	}
+	s.violation = Gmax + Gmax2
 	if Gmax+Gmax2 < s.eps || GminIdx == -1 {
 		return 0, 0, true
 	}

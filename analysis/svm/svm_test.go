@@ -190,7 +190,7 @@ func TestTinyCache(t *testing.T) {
 		for i := range p {
 			p[i] = -1
 		}
-		return solve(len(x), q, p, append([]int8(nil), ys...), make([]float64, len(x)), 1, 1e-3, shrink)
+		return solve(len(x), q, p, append([]int8(nil), ys...), make([]float64, len(x)), 1, 1e-3, shrink, nil)
 	}
 	for _, shrink := range []bool{false, true} {
 		a, b := run(0, shrink), run(2, shrink)
@@ -348,9 +348,20 @@ func TestParallelColumnsBitwise(t *testing.T) {
 	n := parallelFrom + 1500
 	x, y := blobs(n, 6, 1, 21)
 	xs, ys := sinData(n, 22)
+	var calls int
+	last := math.Inf(1)
 	train := func(procs int) (*Model, *Model) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		p := DefaultParams(Kernel{Kind: "rbf", Gamma: 0.5})
+		if procs == 1 { // the progress callback must not change the model either
+			p.Progress = func(iter int, violation float64) {
+				calls++
+				if iter <= 0 || iter%1000 != 0 || violation <= 0 {
+					t.Errorf("progress call %d: %d iterations, violation %g", calls, iter, violation)
+				}
+				last = violation
+			}
+		}
 		p.CacheMB, p.Shrinking = 1, true // a small cache: columns are refilled
 		svc, err := TrainSVC(x, y, p)
 		if err != nil {
@@ -365,6 +376,9 @@ func TestParallelColumnsBitwise(t *testing.T) {
 	}
 	c1, r1 := train(1)
 	c4, r4 := train(4)
+	if want := (c1.Iter+r1.Iter)/1000 - 2; calls < want || last > 1 {
+		t.Errorf("progress called %d times (want ≥ %d for %d + %d iterations), last violation %g", calls, want, c1.Iter, r1.Iter, last)
+	}
 	for _, m := range []struct {
 		name string
 		a, b *Model

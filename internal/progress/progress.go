@@ -80,6 +80,16 @@ func (p *Progress) fraction(done float64) float64 {
 	return min(max(done/p.total, 0), 1)
 }
 
+// eta is the time left if the job goes on at its average rate so far, or
+// false before any work is done and once it is complete.
+func (p *Progress) eta(f float64) (time.Duration, bool) {
+	if f <= 0 || f >= 1 {
+		return 0, false
+	}
+	el := time.Since(p.start)
+	return time.Duration(float64(el) * (1 - f) / f), true
+}
+
 func (p *Progress) draw(done float64, attrs []slog.Attr) {
 	const width = 30
 	f := p.fraction(done)
@@ -89,7 +99,11 @@ func (p *Progress) draw(done float64, attrs []slog.Attr) {
 	for _, a := range attrs {
 		fmt.Fprintf(&b, " %s=%s", a.Key, a.Value)
 	}
-	fmt.Fprintf(&b, " %s\033[K", time.Since(p.start).Round(time.Second))
+	fmt.Fprintf(&b, " %s", time.Since(p.start).Round(time.Second))
+	if eta, ok := p.eta(f); ok {
+		fmt.Fprintf(&b, ", %s left", eta.Round(time.Second))
+	}
+	b.WriteString("\033[K")
 	io.WriteString(p.bar, b.String())
 }
 
@@ -102,5 +116,8 @@ func (p *Progress) logLine(done float64, attrs []slog.Attr) {
 		slog.Float64("percent", float64(int(1000*p.fraction(done)))/10),
 		slog.Duration("elapsed", time.Since(p.start).Round(time.Millisecond)),
 	}, attrs...)
+	if eta, ok := p.eta(p.fraction(done)); ok {
+		all = append(all, slog.Duration("eta", eta.Round(time.Second)))
+	}
 	p.log.LogAttrs(context.Background(), slog.LevelInfo, "progress", all...)
 }

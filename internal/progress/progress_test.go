@@ -35,6 +35,9 @@ func TestLogLinesOffTerminal(t *testing.T) {
 		if tc.interval == 0 && !strings.Contains(log.String(), "percent=25 ") {
 			t.Errorf("first update should report 25%%: %s", log.String())
 		}
+		if want := map[time.Duration]int{0: 3, time.Hour: 0}[tc.interval]; strings.Count(log.String(), " eta=") != want {
+			t.Errorf("interval %v: want an eta on each of the %d lines before the last:\n%s", tc.interval, want, log.String())
+		}
 	}
 }
 
@@ -42,10 +45,15 @@ func TestBar(t *testing.T) {
 	var out bytes.Buffer
 	p := New(nil, nil, "job", 4, time.Hour)
 	p.bar = &out // what New does for a terminal
+	p.start = time.Now().Add(-time.Minute)
 	p.Update(1, slog.Int("step", 1))
 	p.Finish()
 	s := out.String()
 	if !strings.Contains(s, "\rjob [=======") || !strings.Contains(s, " 25%") || !strings.Contains(s, "100%") || !strings.HasSuffix(s, "\n") {
+		t.Errorf("bar output %q", s)
+	}
+	// A quarter done after a minute: three minutes left (at the average rate).
+	if !strings.Contains(s, "1m0s, 3m0s left") || strings.Count(s, "left") != 1 {
 		t.Errorf("bar output %q", s)
 	}
 }
