@@ -10,16 +10,19 @@
 #
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
 # (out/paper-scale), NET (network flags for train fit, e.g. "--filters
-# 8,16,32,32 --dense 64,32"; default: train fit's own network), and for a
-# reduced campaign KOLMOGOROV, BURGERS, SWEEP
-# (default: the preset's 500, 500, 1000). PER_TASK simulations run at once
-# (2). Re-running reuses finished simulations; the trainings and the report
+# 8,16,32,32 --dense 64,32"; default: train fit's own network), SVM_CACHE
+# (MiB, the kernel cache of each SVM fit; 5625 holds the whole matrix at the
+# paper's 38 400 vectors, analysis run's default 200 only 1 365 of its
+# columns), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP (default:
+# the preset's 500, 500, 1000). PER_TASK simulations run at once (2). Re-running reuses finished simulations; the trainings and the report
 # start afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${GRID:-64} size=${SIZE:-250} epochs=${EPOCHS:-3} out=${OUT:-out/paper-scale}
 per=${PER_TASK:-2} bin=${BIN:-bin}
 read -r -a net <<<"${NET:-}"
+svmcache=()
+[ -n "${SVM_CACHE:-}" ] && svmcache=(--svm-cache "$SVM_CACHE")
 timefmt=/usr/bin/time
 [ -x "$timefmt" ] || { echo "paper-scale: needs GNU time (/usr/bin/time, Debian package time)" >&2; exit 1; }
 mkdir -p "$out"
@@ -74,7 +77,7 @@ done
 stage "train embed" "$bin/train" embed --run "$out/cnn-classify" 2>>"$out/train.log"
 rm -rf "$out/report"
 stage "analysis run" "$bin/analysis" run --manifest "$manifest" --snapshots "$out/snaps" --cache "$out/cache" \
-	--image-size "$size" --cnn "$out/cnn-classify" --cnn-regress "$out/cnn-regress" --out "$out/report" 2>>"$out/analysis.log"
+	--image-size "$size" --cnn "$out/cnn-classify" --cnn-regress "$out/cnn-regress" "${svmcache[@]}" --out "$out/report" 2>>"$out/analysis.log"
 
 echo
 column -t -s $'\t' "$table"

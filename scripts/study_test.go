@@ -102,7 +102,7 @@ func TestPaperScaleScript(t *testing.T) {
 	}
 	out := t.TempDir()
 	runScript(t, []string{"GRID=16", "SIZE=32", "EPOCHS=1", "KOLMOGOROV=10", "BURGERS=10", "SWEEP=20",
-		"NET=--filters 4,4,4,4 --dense 8,8", "OUT=" + out, "BIN=" + filepath.Join(out, "bin")}, "paper-scale.sh")
+		"NET=--filters 4,4,4,4 --dense 8,8", "SVM_CACHE=50", "OUT=" + out, "BIN=" + filepath.Join(out, "bin")}, "paper-scale.sh")
 	b, err := os.ReadFile(filepath.Join(out, "table.tsv"))
 	if err != nil {
 		t.Fatal(err)

@@ -94,6 +94,14 @@ func (s *state) gridSearch(name string, x [][]float64, y []float64, svr bool) (c
 // time it took.
 func (s *state) fitSVM(name string, n int, train func(svm.Params) (*svm.Model, error), p svm.Params) (*svm.Model, error) {
 	p.CacheMB, p.Shrinking = s.svmCacheMB(), true
+	if need := wholeKernelMiB(n); need > p.CacheMB {
+		// SMO revisits columns; those evicted are recomputed, each n
+		// kernel evaluations. At 38 400 vectors the default 200 MiB made a
+		// fit take over 40 minutes on 2 cores (docs/SCALING.md).
+		s.log.Warn(name+": the kernel cache holds only part of the kernel matrix; evicted columns are recomputed",
+			"vectors", n, "cache_mib", p.CacheMB, "columns_held", p.CacheMB<<20/(4*n), "whole_matrix_mib", need,
+			"remedy", fmt.Sprintf("--svm-cache %d where the memory allows", need))
+	}
 	t0 := time.Now()
 	prog := progress.New(s.o.Progress, s.log, name+" fit", 1, 30*time.Second)
 	prog.Update(0, slog.Int("vectors", n))
@@ -125,6 +133,12 @@ func smoProgress(prog *progress.Progress, tol float64) func(iter int, violation 
 		done = max(done, min(math.Log(v0/max(v, tol))/math.Log(v0/tol), 0.99))
 		prog.Update(done, slog.Int("iterations", iter), slog.Float64("violation", v))
 	}
+}
+
+// wholeKernelMiB is the kernel cache, in MiB, that holds every column of a
+// fit on n vectors (4-byte entries, as libsvm's Qfloat).
+func wholeKernelMiB(n int) int {
+	return int((4*int64(n)*int64(n) + 1<<20 - 1) >> 20)
 }
 
 // svmCacheMB is the kernel cache of each SVM fit, in MiB.

@@ -36,3 +36,12 @@ func TestSMOProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeKernelMiB: the cache that holds the whole matrix, rounded up.
+func TestWholeKernelMiB(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{{0, 0}, {1, 1}, {512, 1}, {513, 2}, {38400, 5625}} {
+		if got := wholeKernelMiB(tc.n); got != tc.want {
+			t.Errorf("wholeKernelMiB(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
