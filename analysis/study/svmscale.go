@@ -117,20 +117,23 @@ func (s *state) fitSVM(name string, n int, train func(svm.Params) (*svm.Model, e
 
 // smoProgress maps an SMO fit's maximal KKT violation to a fraction of
 // the work done, for the bar and its ETA: the violation falls roughly
-// geometrically from its first reported value v₀ to the tolerance, so the
-// fraction is log(v₀/v) / log(v₀/tol), never decreasing, short of 1 until
-// the fit returns. The ETA is rough — the last decade is often the slowest
-// — but it says minutes or hours, which the number of vectors alone does not.
+// geometrically from its largest value v₀ to the tolerance, so the fraction
+// is log(v₀/v) / log(v₀/tol), never decreasing, short of 1 until the fit
+// returns. On a large fit the violation can stay near v₀ for thousands of
+// iterations while SMO walks the bounded vectors; the fraction stays 0 (and
+// no ETA is given) until it has covered 5 %, since an ETA from less is
+// hundreds of hours of noise. Even then it is rough — the last decade is
+// often the slowest — but it says minutes or hours.
 func smoProgress(prog *progress.Progress, tol float64) func(iter int, violation float64) {
 	if tol <= 0 {
 		tol = 1e-3
 	}
-	v0, done := 0.0, 0.0
+	v0, done := 10*tol, 0.0
 	return func(iter int, v float64) {
-		if v0 == 0 {
-			v0 = max(v, 10*tol)
+		v0 = max(v0, v)
+		if f := math.Log(v0/max(v, tol)) / math.Log(v0/tol); f >= 0.05 {
+			done = max(done, min(f, 0.99))
 		}
-		done = max(done, min(math.Log(v0/max(v, tol))/math.Log(v0/tol), 0.99))
 		prog.Update(done, slog.Int("iterations", iter), slog.Float64("violation", v))
 	}
 }
