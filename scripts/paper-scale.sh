@@ -4,9 +4,9 @@
 # reduced grid with full-size images. Stages: plan, simulate, image cache,
 # train fit + eval (classify and regress), embed, analysis run. Prints one
 # table: each stage's wall time, CPU time (user + system, all its
-# processes: on a shared machine the steadier figure), peak RSS in MiB (the largest
-# process of the stage, from GNU time) and the disk used by the campaign (MiB)
-# directory after it.
+# processes: on a shared machine the steadier figure), peak RSS in MiB (the
+# largest process of the stage, from GNU time) and the disk used by the
+# campaign directory after it (MiB).
 #
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
 # (out/paper-scale), NET (network flags for train fit, e.g. "--filters
@@ -14,8 +14,9 @@
 # (MiB, the kernel cache of each SVM fit; 5625 holds the whole matrix at the
 # paper's 38 400 vectors, analysis run's default 200 only 1 365 of its
 # columns), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP (default:
-# the preset's 500, 500, 1000). PER_TASK simulations run at once (2). Re-running reuses finished simulations; the trainings and the report
-# start afresh.
+# the preset's 500, 500, 1000). PER_TASK simulations run at once (2).
+# Re-running reuses finished simulations; the trainings and the report start
+# afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=${GRID:-64} size=${SIZE:-250} epochs=${EPOCHS:-3} out=${OUT:-out/paper-scale}

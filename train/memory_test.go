@@ -41,7 +41,6 @@ func TestFitMemoryEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(split string) int { return splitRows(m, split) }
 	for _, size := range []int{64, 160} {
 		out := filepath.Join(t.TempDir(), "run")
 		cmd := exec.Command(bins["train"], "fit", "--manifest", mpath, "--snapshots", snaps, "--task", "classify",
@@ -56,7 +55,7 @@ func TestFitMemoryEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		est := float64(experiment.FitMemory(cfg, size, count(campaign.Train), count(campaign.Test)))
+		est := float64(experiment.FitMemory(cfg, size, splitRows(m, campaign.Train), splitRows(m, campaign.Test)))
 		t.Logf("%d²: estimate %.0f MB, peak RSS %.0f MB (%+.0f %%)", size, est/1e6, peak/1e6, 100*(est/peak-1))
 		if est < 0.75*peak || est > 1.25*peak {
 			t.Errorf("%d²: estimate %.0f MB, measured peak %.0f MB: more than 25 %% apart", size, est/1e6, peak/1e6)
@@ -125,7 +124,6 @@ func TestProbeMemoryEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(split string) int { return splitRows(m, split) }
 	const size = 160
 	out := filepath.Join(dir, "run")
 	cfg := experiment.Config{Task: experiment.Classify, Manifest: mpath, Snapshots: snaps, Cache: filepath.Join(dir, "cache"),
@@ -158,7 +156,7 @@ func TestProbeMemoryEstimate(t *testing.T) {
 		t.Fatalf("probe: %v: %s", err, stderr.String())
 	}
 	peak := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
-	train, hold := count(campaign.Train), count(campaign.Holdout)
+	train, hold := splitRows(m, campaign.Train), splitRows(m, campaign.Holdout)
 	est := float64(experiment.ProbeMemory(cfg, size, train, hold))
 	pixels := float64((train+hold)*dataset.PerSnapshot) * 4 * size * size
 	t.Logf("%d training and %d holdout images of %d² (%.0f MB of pixels): estimate %.0f MB, peak RSS %.0f MB (%+.0f %%)",

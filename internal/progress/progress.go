@@ -111,12 +111,13 @@ func (p *Progress) logLine(done float64, attrs []slog.Attr) {
 	if p.log == nil {
 		return
 	}
+	f := p.fraction(done)
 	all := append([]slog.Attr{
 		slog.String("job", p.label),
-		slog.Float64("percent", float64(int(1000*p.fraction(done)))/10),
+		slog.Float64("percent", float64(int(1000*f))/10),
 		slog.Duration("elapsed", time.Since(p.start).Round(time.Millisecond)),
 	}, attrs...)
-	if eta, ok := p.eta(p.fraction(done)); ok {
+	if eta, ok := p.eta(f); ok {
 		all = append(all, slog.Duration("eta", eta.Round(time.Second)))
 	}
 	p.log.LogAttrs(context.Background(), slog.LevelInfo, "progress", all...)
