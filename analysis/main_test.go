@@ -106,6 +106,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"hog", "--image", filepath.Join(dir, "none.png")}, "none.png"},
 		{[]string{"run", "--snapshots", dir}, "--manifest is required"},
 		{[]string{"run", "--manifest", "m", "--snapshots", dir, "--beam", "0,2"}, "--beam"},
+		{[]string{"run", "--manifest", "m", "--snapshots", dir, "--svm-cache", "-1"}, "--svm-cache -1"},
+		{[]string{"run", "--manifest", "m", "--snapshots", dir, "--svm-cache", "9999999999"}, "--svm-cache"},
 		{[]string{"resolution", "--campaign", "m.csv"}, "manifest,snapshots[,run]"},
 		{[]string{"resolution", "--campaign", "a.csv,s"}, "at least twice"},
 		{[]string{"resolution", "--campaign", filepath.Join(dir, "none.csv") + ",s", "--campaign", "a.csv,s"}, "none.csv"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/turbindex/turbindex/analysis/resolution"
@@ -51,14 +50,7 @@ func resolutionCmd(args []string) error {
 		return err
 	}
 	o.Limits = &lim
-	if os.Getenv("GOGC") == "" {
-		// The CNN allocates fresh tensors every batch: at Go's default
-		// GOGC=100 the heap's garbage doubles the peak (200 MB against 128
-		// MB on 2112 images of 160²). The CNN's memory model
-		// (cnn.TrainMemory, in resolution.Memory) is calibrated at 25, what
-		// train sets.
-		debug.SetGCPercent(25)
-	}
+	boundHeap(lim)
 	o.Log = cli.Logger(os.Stderr)
 	cells, err := resolution.Run(o)
 	if err != nil {

@@ -11,9 +11,9 @@
 # Environment: GRID (64), SIZE (image side, 250), EPOCHS (3), OUT
 # (out/paper-scale), NET (network flags for train fit, e.g. "--filters
 # 8,16,32,32 --dense 64,32"; default: train fit's own network), SVM_CACHE
-# (MiB, the kernel cache of each SVM fit; 5625 holds the whole matrix at the
-# paper's 38 400 vectors, analysis run's default 200 only 1 365 of its
-# columns), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP (default:
+# (MiB, the kernel cache of each SVM fit; default: analysis run's, the whole
+# kernel matrix where the memory allows, 5625 at the paper's 38 400
+# vectors), and for a reduced campaign KOLMOGOROV, BURGERS, SWEEP (default:
 # the preset's 500, 500, 1000). PER_TASK simulations run at once (2).
 # Re-running reuses finished simulations; the trainings and the report start
 # afresh.

@@ -67,7 +67,7 @@ type Options struct {
 	Folds           int       // cross-validation folds for C and γ
 	Cs, GammaScales []float64 // grid of C, and of γ in units of 1/(number of features)
 	SVMSubsample    int       // C and γ are chosen on at most this many training vectors (0: all)
-	SVMCacheMB      int       // kernel cache of each SVM fit, MiB (0: 200)
+	SVMCacheMB      int       // kernel cache of each SVM fit, MiB (0: sized by KernelCaches)
 	TSNEPoints      int       // at most this many points per t-SNE map
 	Zooms           []float64 // zoom factors of the invariance test
 	// CNNAugmented are classifier runs trained with augmentation (train fit
@@ -92,7 +92,7 @@ type Options struct {
 
 // Defaults returns the study's default settings.
 func Defaults() Options {
-	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3}, SVMSubsample: 4000, SVMCacheMB: 200,
+	return Options{Folds: 3, Cs: []float64{1, 10}, GammaScales: []float64{0.3, 1, 3}, SVMSubsample: 4000,
 		TSNEPoints: 4800, Zooms: []float64{0.5, 0.75, 1, 1.5, 2}, Seed: 1,
 		Beams: []float64{1, 2, 4, 8}, SNRs: []float64{100, 30, 10, 3}, Gradients: []float64{0.5, 1, 2, 4}}
 }
@@ -135,6 +135,7 @@ type state struct {
 	// Burgers (cls) or sweep (sw) images of the train or holdout split.
 	all, clsTrain, clsTest, clsHold, swTrain, swHold *data
 	gammas                                           []float64 // RBF γ grid for the HOG features
+	selectionCacheMB, fitCacheMB                     int       // kernel caches of the SVMs' fits (KernelCaches)
 
 	classifiers []classifier
 	regressors  []regressor
@@ -152,7 +153,7 @@ func Run(o Options) (*report.Report, error) {
 	if s.manifest, err = campaign.ReadFile(o.Manifest); err != nil {
 		return nil, err
 	}
-	if err := s.checkMemory(); err != nil {
+	if err := s.planMemory(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {

@@ -17,15 +17,16 @@ import (
 //
 // An RBF SVM trained by SMO costs about n² kernel evaluations of d
 // features for n training vectors (n iterations, each needing kernel rows
-// of length n that the cache cannot all hold once n²·8 bytes outgrows it);
+// of length n that the cache cannot all hold once n²·4 bytes outgrows it);
 // cross-validating a grid of g (C, γ) points with k folds multiplies that by
 // about g·(k−1)²/k. At the paper's 38 400 vectors of 1 152 HOG features the
 // grid alone would be hours. So C and γ are chosen by k-fold CV on a
 // subsample of at most Options.SVMSubsample training vectors, stratified by
 // simulation (the same number of images from every simulation, hence
 // balanced in class and spread over n), and the chosen model is then fitted
-// once on every training vector with the kernel cache (Options.SVMCacheMB)
-// and shrinking. docs/SCALING.md compares this with CV on the full split.
+// once on every training vector with shrinking and a kernel cache that
+// holds the whole kernel matrix when the memory budget allows (KernelCaches).
+// docs/SCALING.md compares this with CV on the full split.
 
 // selectionSample returns the indices of at most max of the images lab
 // (all when max ≤ 0 or there are no more), the same number from each
@@ -78,7 +79,7 @@ func (s *state) gridSearch(name string, x [][]float64, y []float64, svr bool) (c
 	t0 := time.Now()
 	s.log.Info(name+" model selection", "vectors", len(x), "grid", len(s.o.Cs)*len(s.gammas), "folds", s.o.Folds)
 	base := svm.DefaultParams(svm.Kernel{Kind: "rbf", Gamma: 1})
-	base.CacheMB = s.svmCacheMB()
+	base.CacheMB = s.selectionCacheMB
 	prog := progress.New(s.o.Progress, s.log, name+" model selection", float64(len(s.o.Cs)*len(s.gammas)), 30*time.Second)
 	c, gamma, score, err = svm.GridSearchProgress(x, y, s.o.Folds, s.o.Cs, s.gammas, svr, s.o.Seed, base,
 		func(done, _ int) { prog.Update(float64(done)) })
@@ -93,14 +94,14 @@ func (s *state) gridSearch(name string, x [][]float64, y []float64, svr bool) (c
 // progress: an estimate of its time from the number of vectors n, then the
 // time it took.
 func (s *state) fitSVM(name string, n int, train func(svm.Params) (*svm.Model, error), p svm.Params) (*svm.Model, error) {
-	p.CacheMB, p.Shrinking = s.svmCacheMB(), true
+	p.CacheMB, p.Shrinking = s.fitCacheMB, true
 	if need := wholeKernelMiB(n); need > p.CacheMB {
 		// SMO revisits columns; those evicted are recomputed, each n
-		// kernel evaluations. At 38 400 vectors the default 200 MiB made a
+		// kernel evaluations. At 38 400 vectors a 200 MiB cache made a
 		// fit take over 40 minutes on 2 cores (docs/SCALING.md).
 		s.log.Warn(name+": the kernel cache holds only part of the kernel matrix; evicted columns are recomputed",
 			"vectors", n, "cache_mib", p.CacheMB, "columns_held", p.CacheMB<<20/(4*n), "whole_matrix_mib", need,
-			"remedy", fmt.Sprintf("--svm-cache %d where the memory allows", need))
+			"remedy", fmt.Sprintf("--svm-cache %d, and a memory budget that allows it", need))
 	}
 	t0 := time.Now()
 	prog := progress.New(s.o.Progress, s.log, name+" fit", 1, 30*time.Second)
@@ -142,12 +143,4 @@ func smoProgress(prog *progress.Progress, tol float64) func(iter int, violation 
 // fit on n vectors (4-byte entries, as libsvm's Qfloat).
 func wholeKernelMiB(n int) int {
 	return int((4*int64(n)*int64(n) + 1<<20 - 1) >> 20)
-}
-
-// svmCacheMB is the kernel cache of each SVM fit, in MiB.
-func (s *state) svmCacheMB() int {
-	if s.o.SVMCacheMB > 0 {
-		return s.o.SVMCacheMB
-	}
-	return 200
 }
