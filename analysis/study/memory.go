@@ -28,7 +28,7 @@ const defaultCacheMB = 200
 type costs struct {
 	features float64 // every image's features and labels, live the whole study
 	svm, svr float64 // a fit's standardised training copy, and as much again for its support vectors
-	later    float64 // the stream's windows, a derived holdout's features, t-SNE or a CNN's buffers, after the fits
+	later    float64 // the stream's windows and a derived holdout's features, or t-SNE's sample, after the fits
 	stream   float64 // the stream's windows while the features are computed
 	cnn      float64 // a CNN's buffers, at GOGC = 25 already (cnn.TrainMemory)
 	workers  float64 // fits of the model selection running at once
@@ -112,11 +112,10 @@ func (c costs) total(sel, fit int) int64 {
 	svs := c.svm/2 + c.svr/2 // support vectors kept after the fits
 	cache := math.Max(c.workers*cacheBytes(sel, c.selected), cacheBytes(fit, c.train))
 	heap := max(
-		gcFactor*(c.features+c.stream),            // computing the features
-		gcFactor*(c.features+c.svm)+cache,         // the SVM's selection and fit
-		gcFactor*(c.features+c.svm/2+c.svr)+cache, // the SVR's, the SVM's support vectors kept
-		gcFactor*(c.features+svs+c.later),         // holdout, zoom, degradations, t-SNE
-		gcFactor*(c.features+svs)+c.cnn,           // the CNNs' predictions
+		gcFactor*(c.features+c.stream),    // computing the features
+		c.fitting()+cache,                 // the SVMs' selections and fits
+		gcFactor*(c.features+svs+c.later), // holdout, zoom, degradations, t-SNE
+		gcFactor*(c.features+svs)+c.cnn,   // the CNNs' predictions
 	)
 	t := baseBytes + heap
 	if math.IsNaN(t) || t >= math.MaxInt64 {
