@@ -72,12 +72,9 @@ func (s *state) hogSVM() error {
 	s.classifiers = append(s.classifiers, classifier{name: "HOG+SVM", ref: cv,
 		refName: fmt.Sprintf("%d-fold cross-validation accuracy on the training split", s.o.Folds),
 		score: func(d *data) ([]float64, error) {
-			x := scaler.Apply(d.hog)
-			out := make([]float64, len(x))
-			for i := range x {
-				out[i] = svc.DecisionFor(burgers, x[i])
-			}
-			return out, nil
+			return s.decisions("HOG+SVM decision values", scaler.Apply(d.hog), func(x [][]float64, progress func(int)) []float64 {
+				return svc.DecisionsFor(burgers, x, 0, progress)
+			}), nil
 		}})
 	s.log.Info("HOG+SVM trained", "C", c, "gamma", gamma, "cv", cv, "seconds", s.seconds())
 	return s.hogSVR()

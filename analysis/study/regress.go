@@ -39,12 +39,9 @@ func (s *state) hogSVR() error {
 		return fmt.Errorf("HOG+SVR: %w", err)
 	}
 	s.regressors = append(s.regressors, regressor{name: "HOG+SVR", predict: func(d *data) ([]float64, error) {
-		x := scaler.Apply(d.hog)
-		p := make([]float64, len(x))
-		for i := range x {
-			p[i] = svr.Predict(x[i])
-		}
-		return p, nil
+		return s.decisions("HOG+SVR predictions", scaler.Apply(d.hog), func(x [][]float64, progress func(int)) []float64 {
+			return svr.Decisions(x, 0, progress)
+		}), nil
 	}})
 	return nil
 }
