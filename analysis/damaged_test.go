@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/turbindex/turbindex/campaign"
+	"github.com/turbindex/turbindex/sim/driver"
 )
 
 // TestRunMissingSnapshots runs the analysis of a planned campaign none of
@@ -35,4 +43,74 @@ func TestRunMissingSnapshots(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("the failed analysis left its report directory")
 	}
+}
+
+// TestRunSignal stops `analysis run` with SIGTERM (what SLURM sends at a
+// job's time limit) while it computes the features: it exits with status
+// 1, says which signal stopped it, and leaves no report directory. (Runs
+// left alone write their reports with the same watch in place: see
+// TestRunMemory.)
+func TestRunSignal(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.csv")
+	plan, err := campaign.Plan(campaign.PlanOptions{Preset: "demo", CampaignSeed: 4, Grid: 16, Kolmogorov: 6, Burgers: 6, Sweep: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := campaign.WriteFile(m, plan, false); err != nil {
+		t.Fatal(err)
+	}
+	snaps := filepath.Join(dir, "snaps")
+	os.Mkdir(snaps, 0o777)
+	for _, r := range plan.Rows {
+		if _, err := driver.Run(context.Background(), driver.Turbulence(plan.Run(r), campaign.SnapshotPath(snaps, r.ID)), driver.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "report")
+	args := []string{"run", "--manifest", m, "--snapshots", snaps, "--image-size", "160", "--out", out}
+	cmd := exec.Command(bin, args...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(stderr.String(), "job=features") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no features progress after a minute:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatalf("the report directory does not exist while the features are computed: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "analysis run: terminated: stopped, "+out+" removed") {
+		t.Errorf("SIGTERM: %v; want exit status 1 and a line saying so:\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("the stopped analysis left %s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a child writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

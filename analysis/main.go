@@ -102,6 +102,10 @@ func runCmd(args []string) error {
 	if err := os.MkdirAll(o.Out, 0o777); err != nil {
 		return err
 	}
+	// A report cut short by a signal (SLURM's time limit) is removed like
+	// a failed one: the study cannot resume, and its figures alone would
+	// pass for a result.
+	complete := cli.UndoOnSignal("analysis run", o.Out, undo)
 	o.Limits = &lim
 	boundHeap(lim)
 	o.Log = cli.Logger(os.Stderr)
@@ -111,6 +115,7 @@ func runCmd(args []string) error {
 		undo() // a report directory this run created and did not finish
 		return err
 	}
+	complete()
 	fmt.Printf("%s\n", filepath.Join(o.Out, "index.html"))
 	for _, h := range r.Headline {
 		fmt.Printf("  %s\n", h)

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -140,4 +141,39 @@ func join[T any](xs []T, format func(T) string) string {
 		parts[i] = format(x)
 	}
 	return strings.Join(parts, ",")
+}
+
+// UndoOnSignal is for commands that write a result directory and cannot
+// stop part-way and resume: when SIGINT or SIGTERM (SLURM's time limit,
+// scancel) arrives before the returned function is called, it runs undo
+// (atomicfile.UndoMkdir's: remove what the command created), says so on
+// standard error as "name: <signal>: stopped, <what> removed" and exits
+// with ExitFailure. Call the returned function once the result is
+// complete: a later signal then leaves it alone.
+func UndoOnSignal(name, what string, undo func() error) (complete func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	done := false
+	go func() {
+		s, ok := <-sig
+		mu.Lock() // held until exit: complete cannot run after undo
+		if !ok || done {
+			mu.Unlock()
+			return
+		}
+		msg := fmt.Sprintf("%s: %v: stopped, %s removed", name, s, what)
+		if err := undo(); err != nil {
+			msg = fmt.Sprintf("%s: %v: stopped; removing %s: %v", name, s, what, err)
+		}
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(ExitFailure)
+	}()
+	return func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+		signal.Stop(sig)
+		close(sig)
+	}
 }
