@@ -146,9 +146,10 @@ func join[T any](xs []T, format func(T) string) string {
 // UndoOnSignal is for commands that write a result directory and cannot
 // stop part-way and resume: when SIGINT or SIGTERM (SLURM's time limit,
 // scancel) arrives before the returned function is called, it runs undo
-// (atomicfile.UndoMkdir's: remove what the command created), says so on
-// standard error as "name: <signal>: stopped, <what> removed" and exits
-// with ExitFailure. Call the returned function once the result is
+// (atomicfile.UndoMkdir's: remove what the command created, here the path
+// what), says so on standard error as "name: <signal>: stopped, <what>
+// removed" (or that what, there before, is left incomplete) and exits with
+// ExitFailure. Call the returned function once the result is
 // complete: a later signal then leaves it alone.
 func UndoOnSignal(name, what string, undo func() error) (complete func()) {
 	sig := make(chan os.Signal, 1)
@@ -165,6 +166,9 @@ func UndoOnSignal(name, what string, undo func() error) (complete func()) {
 		msg := fmt.Sprintf("%s: %v: stopped, %s removed", name, s, what)
 		if err := undo(); err != nil {
 			msg = fmt.Sprintf("%s: %v: stopped; removing %s: %v", name, s, what, err)
+		} else if _, err := os.Stat(what); err == nil {
+			// undo leaves a directory that was there before the command.
+			msg = fmt.Sprintf("%s: %v: stopped; %s, there before it started, is left incomplete", name, s, what)
 		}
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(ExitFailure)
