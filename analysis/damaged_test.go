@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/turbindex/turbindex/campaign"
-	"github.com/turbindex/turbindex/sim/driver"
 )
 
 // TestRunMissingSnapshots runs the analysis of a planned campaign none of
@@ -22,16 +20,7 @@ import (
 // missing snapshot and names the first 20, and leaves no report directory.
 func TestRunMissingSnapshots(t *testing.T) {
 	dir := t.TempDir()
-	m := filepath.Join(dir, "m.csv")
-	plan, err := campaign.Plan(campaign.PlanOptions{Preset: "demo", CampaignSeed: 1, Grid: 16, Kolmogorov: 12, Burgers: 12, Sweep: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := campaign.WriteFile(m, plan, false); err != nil {
-		t.Fatal(err)
-	}
-	snaps := filepath.Join(dir, "snaps")
-	os.Mkdir(snaps, 0o777)
+	m, snaps, _ := campaignIn(t, dir, campaign.PlanOptions{Preset: "demo", CampaignSeed: 1, Grid: 16, Kolmogorov: 12, Burgers: 12, Sweep: 4}, false)
 	out := filepath.Join(dir, "report")
 	_, stderr, code := run(t, "run", "--manifest", m, "--snapshots", snaps, "--out", out)
 	if code != 1 || !strings.Contains(stderr, "snapshots in "+snaps+" are not usable") || !strings.Contains(stderr, "… and ") {
@@ -52,21 +41,7 @@ func TestRunMissingSnapshots(t *testing.T) {
 // TestRunMemory.)
 func TestRunSignal(t *testing.T) {
 	dir := t.TempDir()
-	m := filepath.Join(dir, "m.csv")
-	plan, err := campaign.Plan(campaign.PlanOptions{Preset: "demo", CampaignSeed: 4, Grid: 16, Kolmogorov: 6, Burgers: 6, Sweep: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := campaign.WriteFile(m, plan, false); err != nil {
-		t.Fatal(err)
-	}
-	snaps := filepath.Join(dir, "snaps")
-	os.Mkdir(snaps, 0o777)
-	for _, r := range plan.Rows {
-		if _, err := driver.Run(context.Background(), driver.Turbulence(plan.Run(r), campaign.SnapshotPath(snaps, r.ID)), driver.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	m, snaps, _ := campaignIn(t, dir, campaign.PlanOptions{Preset: "demo", CampaignSeed: 4, Grid: 16, Kolmogorov: 6, Burgers: 6, Sweep: 4}, true)
 	out := filepath.Join(dir, "report")
 	args := []string{"run", "--manifest", m, "--snapshots", snaps, "--image-size", "160", "--out", out}
 	cmd := exec.Command(bin, args...)
@@ -87,7 +62,7 @@ func TestRunSignal(t *testing.T) {
 		t.Fatalf("the report directory does not exist while the features are computed: %v", err)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "analysis run: terminated: stopped, "+out+" removed") {
 		t.Errorf("SIGTERM: %v; want exit status 1 and a line saying so:\n%s", err, stderr.String())

@@ -2,18 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/turbindex/turbindex/analysis/resolution"
 	"github.com/turbindex/turbindex/campaign"
-	"github.com/turbindex/turbindex/sim/driver"
 	"github.com/turbindex/turbindex/train/cnn"
 	"github.com/turbindex/turbindex/train/dataset"
 	"github.com/turbindex/turbindex/train/experiment"
@@ -34,25 +31,11 @@ func TestResolutionMemory(t *testing.T) {
 	var flags []string
 	holdout := 0
 	for _, n := range []int{16, 32} {
-		m, err := campaign.Plan(campaign.PlanOptions{Preset: "demo", CampaignSeed: 5, Grid: n, Kolmogorov: 16, Burgers: 16, Sweep: 0, Train: 0.2, Test: 0.1})
-		if err != nil {
-			t.Fatal(err)
-		}
 		d := filepath.Join(dir, strconv.Itoa(n))
-		snaps := filepath.Join(d, "snaps")
-		if err := os.MkdirAll(snaps, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		mpath := filepath.Join(d, "m.csv")
-		if err := campaign.WriteFile(mpath, m, false); err != nil {
-			t.Fatal(err)
-		}
+		mpath, snaps, m := campaignIn(t, d, campaign.PlanOptions{Preset: "demo", CampaignSeed: 5, Grid: n, Kolmogorov: 16, Burgers: 16, Sweep: 0, Train: 0.2, Test: 0.1}, true)
 		for _, r := range m.Rows {
 			if r.Split == campaign.Holdout {
 				holdout++
-			}
-			if _, err := driver.Run(context.Background(), driver.Turbulence(m.Run(r), campaign.SnapshotPath(snaps, r.ID)), driver.Options{}); err != nil {
-				t.Fatal(err)
 			}
 		}
 		c := resolution.Campaign{Manifest: mpath, Snapshots: snaps}
@@ -81,7 +64,7 @@ func TestResolutionMemory(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("resolution: %v: %s", err, errb.String())
 	}
-	peak := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
+	peak := peakRSS(cmd)
 	est, err := resolution.Memory(resolution.Options{Campaigns: cs, ImageSize: size, Out: out})
 	if err != nil {
 		t.Fatal(err)

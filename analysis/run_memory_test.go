@@ -2,19 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/turbindex/turbindex/analysis/study"
 	"github.com/turbindex/turbindex/campaign"
 	"github.com/turbindex/turbindex/internal/resources"
-	"github.com/turbindex/turbindex/sim/driver"
 )
 
 // TestRunMemory runs `analysis run` on one campaign of 24 + 24 + 8
@@ -30,22 +27,7 @@ func TestRunMemory(t *testing.T) {
 		t.Skip("runs the analysis twice on 56 simulations")
 	}
 	dir := t.TempDir()
-	m, err := campaign.Plan(campaign.PlanOptions{Preset: "demo", CampaignSeed: 7, Grid: 16, Kolmogorov: 24, Burgers: 24, Sweep: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mpath, snaps := filepath.Join(dir, "m.csv"), filepath.Join(dir, "snaps")
-	if err := campaign.WriteFile(mpath, m, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(snaps, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range m.Rows {
-		if _, err := driver.Run(context.Background(), driver.Turbulence(m.Run(r), campaign.SnapshotPath(snaps, r.ID)), driver.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mpath, snaps, m := campaignIn(t, dir, campaign.PlanOptions{Preset: "demo", CampaignSeed: 7, Grid: 16, Kolmogorov: 24, Burgers: 24, Sweep: 8}, true)
 	const budget = 2 << 30
 	// Few degradation levels: they recompute the holdout's features, time
 	// that the estimate does not depend on.
@@ -72,7 +54,7 @@ func TestRunMemory(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("analysis run at %d²: %v: %s", size, err, errb.String())
 		}
-		peak := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
+		peak := peakRSS(cmd)
 		t.Logf("%d²: estimate %.0f MB, peak RSS %.0f MB (%+.0f %%)", size, float64(est)/1e6, peak/1e6, 100*(float64(est)/peak-1))
 		if e := float64(est); e < 0.75*peak || e > 1.25*peak {
 			t.Errorf("%d²: estimate %.0f MB, measured peak %.0f MB: more than 25 %% apart", size, e/1e6, peak/1e6)
